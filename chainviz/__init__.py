@@ -1,0 +1,46 @@
+"""chainviz: see the vector chain rule.
+
+The numpy core (this module) loads without plotly or ipywidgets; the explorers
+are imported from :mod:`chainviz.widgets` on first use.
+"""
+
+from __future__ import annotations
+
+from .activations import ACTIVATIONS
+from .jacobian import numerical_jacobian
+from .losses import MSE, Loss, SoftmaxCrossEntropy, Sum
+from .modes import ModeCost, mode_cost
+from .net import Factor, Net, Row, Trace, two_layer
+
+__version__ = "0.1.0"
+
+_WIDGETS = {
+    "ChainRuleExplorer": "chain_rule",
+    "JacobianExplorer": "function_explorers",
+    "CompositionExplorer": "function_explorers",
+    "ModeCostExplorer": "function_explorers",
+}
+
+
+def __getattr__(name: str):
+    # The widget layer pulls in plotly and ipywidgets (~1 s): only on first use.
+    if name in _WIDGETS:
+        import importlib
+
+        module = importlib.import_module(f".widgets.{_WIDGETS[name]}", __name__)
+        return getattr(module, name)
+    if name == "examples":
+        import importlib
+
+        return importlib.import_module(".examples", __name__)
+    raise AttributeError(f"module 'chainviz' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_WIDGETS) + ["examples"])
+
+
+__all__ = [
+    "ACTIVATIONS", "MSE", "Sum", "SoftmaxCrossEntropy", "Loss", "Net", "two_layer", "Trace", "Factor",
+    "Row", "ModeCost", "mode_cost", "numerical_jacobian", *_WIDGETS,
+]

@@ -1,0 +1,151 @@
+"""What forward mode and reverse mode cost on a chain of layers with a scalar loss.
+
+The network has widths ``[n, d_1, ..., d_L]``: layer ``l`` is a weight matrix
+``W_l`` (``d_l × d_{l-1}``) followed by an element-wise activation (a diagonal
+``d_l × d_l`` slope factor), and a scalar loss ``L(y)`` follows layer ``L``, so
+the whole chain-rule product is::
+
+    ∂L/∂x = g · D_L · W_L · ... · D_1 · W_1,     g = ∂L/∂y  (1 × d_L)
+
+Counting multiply-adds (one multiply and one add; a diagonal factor costs one
+multiply per entry it scales):
+
+Forward mode (evaluate from the input side, carrying ``∂(stage)/∂x``, a ``d × n`` matrix)
+    start with ``W_1`` itself (no work), then each ``D_l`` costs ``d_l·n``, each
+    ``W_l`` (``l ≥ 2``) costs ``d_l·d_{l-1}·n``, and the final ``g ·`` costs ``d_L·n``::
+
+        forward_madds = n · (Σ_{l=1..L} d_l + Σ_{l=2..L} d_l d_{l-1} + d_L)
+
+    It carries ``d_l × n`` numbers between layers: ``forward_peak = n · max_l d_l``.
+
+Reverse mode (evaluate from the loss side, carrying a row)
+    start with ``g`` (``d_L`` numbers), each ``D_l`` costs ``d_l``, each ``W_l``
+    costs ``d_l·d_{l-1}``::
+
+        reverse_madds = Σ_{l=1..L} d_l + Σ_{l=1..L} d_l d_{l-1}
+
+    The rows have lengths ``d_L, ..., d_1`` and, last, ``n`` (``∂L/∂x`` is as
+    long as the input): ``reverse_peak = max(n, d_1, ..., d_L)``. The slogan
+    "reverse mode holds one layer's width" forgets that last row.
+
+    Reverse mode also needs the slopes ``s_l'(z_l)`` from the forward pass,
+    kept until the sweep reaches them: ``stored_activations = Σ_{l=1..L} d_l``.
+    (To produce the weight gradients as well it keeps each layer's input
+    ``a_{l-1}``, another ``n + Σ_{l<L} d_l``; see ``stored_for_weight_gradients``.)
+
+Both modes first need the forward pass itself, ``primal_madds = Σ_l d_l d_{l-1}``;
+it is the same for both and counted separately.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ModeCost:
+    """Predicted cost of both sweeps for widths ``[n, d_1, ..., d_L]`` (see module docstring)."""
+
+    widths: tuple
+    forward_madds: int
+    reverse_madds: int
+    forward_peak: int
+    reverse_peak: int
+    stored_activations: int
+    stored_for_weight_gradients: int
+    primal_madds: int
+    forward_carried: tuple  # numbers carried after each stage, input side first: d_l·n
+    reverse_carried: tuple  # row lengths in the order computed: d_L, ..., d_1, n
+
+    @property
+    def madds_ratio(self) -> float:
+        """How many times more arithmetic forward mode does."""
+        return self.forward_madds / self.reverse_madds
+
+    @property
+    def peak_ratio(self) -> float:
+        """How many times more numbers forward mode carries at its peak."""
+        return self.forward_peak / self.reverse_peak
+
+
+def check_widths(widths) -> tuple[int, ...]:
+    """``widths`` as a tuple of positive ints ``(n, d_1, ..., d_L)``, L ≥ 1."""
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
+        raise TypeError(f"widths must be a list of layer sizes [n, d1, ..., dL], got {widths!r}")
+    widths = list(widths)
+    if len(widths) < 2:
+        raise ValueError(f"widths needs the input size and at least one layer, got {widths!r}")
+    out = []
+    for k, w in enumerate(widths):
+        name = "n (widths[0])" if k == 0 else f"d{k} (widths[{k}])"
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not (isinstance(w, numbers.Integral) or float(w).is_integer()):
+            raise ValueError(f"{name} is {w!r}: every width must be a positive whole number")
+        if w < 1:
+            raise ValueError(f"{name} is {w!r}: every width must be a positive whole number")
+        out.append(int(w))
+    return tuple(out)
+
+
+def mode_cost(widths: Sequence[int]) -> ModeCost:
+    """Forward- and reverse-mode cost of ``∂L/∂x`` for a scalar loss after widths ``[n, d_1, ..., d_L]``.
+
+    Exact integer counts from the formulas in this module's docstring.
+
+    >>> c = mode_cost([10**6] + [10**3] * 10)   # the section's example
+    >>> c.forward_peak, c.reverse_peak
+    (1000000000, 1000000)
+    """
+    w = check_widths(widths)
+    n, ds = w[0], w[1:]
+    pairs = sum(ds[l] * ds[l - 1] for l in range(1, len(ds)))
+    forward_madds = n * (sum(ds) + pairs + ds[-1])
+    reverse_madds = sum(ds) + sum(a * b for a, b in zip(w[1:], w[:-1]))
+    return ModeCost(
+        widths=w,
+        forward_madds=forward_madds,
+        reverse_madds=reverse_madds,
+        forward_peak=n * max(ds),
+        reverse_peak=max(w),
+        stored_activations=sum(ds),
+        stored_for_weight_gradients=sum(ds) + n + sum(ds[:-1]),
+        primal_madds=sum(a * b for a, b in zip(w[1:], w[:-1])),
+        forward_carried=tuple(d * n for d in ds),
+        reverse_carried=tuple(reversed(w)),
+    )
+
+
+def measure_sweeps(widths: Sequence[int], repeats: int = 5, seed: int = 0) -> tuple[float, float]:
+    """Median seconds of a real forward-mode and reverse-mode ``∂L/∂x`` on a random sigmoid net.
+
+    Both start after the same forward pass; forward mode carries ``(d, n)``
+    matrices and ends with ``g · J``, reverse mode carries rows.
+    """
+    from .losses import Sum
+    from .net import Net
+
+    w = check_widths(widths)
+    rng = np.random.default_rng(seed)
+    net = Net([rng.normal(0, 1 / np.sqrt(a), (b, a)) for a, b in zip(w[:-1], w[1:])], "sigmoid")
+    x = rng.normal(size=w[0])
+    tr = net.forward(x)
+    loss = Sum()
+    g = loss.grad(tr.output)
+
+    def fwd():
+        return g @ net.forward_sweep(x, tr)[-1]
+
+    def rev():
+        return net.reverse_sweep(x, loss, tr)[-1].values
+
+    times = {fwd: [], rev: []}
+    for _ in range(repeats):
+        for fn in (fwd, rev):
+            t0 = time.perf_counter()
+            fn()
+            times[fn].append(time.perf_counter() - t0)
+    return float(np.median(times[fwd])), float(np.median(times[rev]))

@@ -1,0 +1,466 @@
+"""Views for the function explorers: core results in, one figure spec out.
+
+Every ``*_figure`` function returns ``{"traces": [...], "layout": {...}}`` for
+:class:`chainviz.widgets.base.Explorer` (plain dicts, values already rounded),
+always with the same number of traces in the same order, so an edit is a diff.
+
+Matrices are laid out in one row, in written order, with the operator between
+them (``J_g(f(x)) · J_f(x) = J_h(x)``); every cell has the same size, so the
+shapes can be compared by eye and the shared inner dimension lines up.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..modes import ModeCost
+from ..net import sub
+from ..timing import ChainAt, JacobianAt, LinearApproximation, SweepTimes
+from .style import COLORSCALE, FONT, MAX_LABELLED, fmt, heatmap, rounded, symmetric_limit
+
+TITLE_SIZE = 20
+PANEL_TITLE_SIZE = 15
+OPERATOR_SIZE = 30
+TICK_SIZE = 14
+FORWARD_COLOR = COLORSCALE[9][1]  # dark red: the two ends of the shared scale
+REVERSE_COLOR = COLORSCALE[1][1]  # dark blue
+OK_COLOR = "#1b5e20"
+BAD_COLOR = "#b00020"
+
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+# -- names and numbers -------------------------------------------------------------
+def component_names(symbol: str, k: int) -> list[str]:
+    """``['x₁', 'x₂']`` for ``('x', 2)``; a lone component keeps the bare symbol."""
+    return [symbol] if k == 1 else [f"{symbol}{sub(i + 1)}" for i in range(k)]
+
+
+def point_text(v: np.ndarray) -> str:
+    """A point as printed in titles: ``(1, 2.5)``."""
+    return "(" + ", ".join(fmt(float(a)) for a in np.atleast_1d(v)) + ")"
+
+
+def count_text(v: float) -> str:
+    """A count as printed on a bar: ``1,000``, ``10⁹``, ``9.01×10¹²``."""
+    v = float(v)
+    if v < 10_000:
+        return f"{v:,.0f}"
+    e = int(np.floor(np.log10(v)))
+    mant = float(f"{v / 10**e:.3g}")
+    if mant >= 10:
+        mant, e = mant / 10, e + 1
+    power = "10" + str(e).translate(_SUP)
+    return power if mant == 1 else f"{mant:.3g}×{power}"
+
+
+def ratio_text(r: float) -> str:
+    """``8,930×`` or ``2.5×``."""
+    return f"{r:,.0f}×" if r >= 10 else f"{r:.2g}×"
+
+
+def widths_text(widths: Sequence[int]) -> str:
+    """``n = 10⁶; layers 1,000 ×10``: runs of equal hidden widths are counted, not repeated."""
+    n, ds = widths[0], list(widths[1:])
+    runs: list[list[int]] = []
+    for d in ds:
+        if runs and runs[-1][0] == d:
+            runs[-1][1] += 1
+        else:
+            runs.append([d, 1])
+    parts = [count_text(d) + (f" ×{c}" if c > 1 else "") for d, c in runs]
+    return f"n = {count_text(n)}; layer widths {', '.join(parts)}"
+
+
+def _shape(r: int, c: int) -> str:
+    return f"{r}×{c}"
+
+
+# -- a row of matrices ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Panel:
+    """One matrix in a row of panels: its shape, title lines and the operator written before it."""
+
+    rows: int
+    cols: int
+    title: str
+    operator: str = ""
+    ticks: bool = True  # row/column names next to the cells
+    gap: float = 0.0  # extra space before the panel (px), on top of the operator's
+
+
+@dataclass(frozen=True)
+class RowGeometry:
+    width: int
+    height: int
+    cell: float
+    x_domains: list
+    y_domains: list
+    operator_at: list  # (x paper, y paper) of each panel's operator, or None
+    margin: dict
+
+
+def panel_row(panels: Sequence[Panel], *, max_width: int = 980, max_plot_height: int = 420,
+              top: int = 150, bottom: int = 50, left: int = 70, right: int = 24,
+              min_panel: int = 88, cell_max: int = 80, cell_min: int = 18) -> RowGeometry:
+    """Place matrices side by side with equal square cells, top-aligned.
+
+    Each panel is ``max(cols·cell, min_panel)`` px wide so its title fits;
+    the space before a panel holds its operator and its row names.
+    """
+    gaps = [(60 if p.operator else 24) + (34 if p.ticks else 0) + p.gap for p in panels]
+    gaps[0] = 0  # the first panel's row names sit in the left margin
+    cols = sum(p.cols for p in panels)
+    room = max_width - left - right - sum(gaps)
+    cell = min(cell_max, max(cell_min, room / max(cols, 1)))
+    cell = min(cell, max(cell_min, max_plot_height / max(p.rows for p in panels)))
+    widths = [max(p.cols * cell, min_panel) for p in panels]
+    plot_w = sum(widths) + sum(gaps)
+    plot_h = max(p.rows for p in panels) * cell
+    x_domains, y_domains, ops = [], [], []
+    x = 0.0
+    for p, w, g in zip(panels, widths, gaps):
+        x += g
+        x_domains.append([x / plot_w, (x + w) / plot_w])
+        y_domains.append([1 - p.rows * cell / plot_h, 1.0])
+        rows_mid = 1 - min(p.rows, panels[0].rows) * cell / plot_h / 2
+        ops.append(((x - g / 2 - (17 if p.ticks else 0)) / plot_w, rows_mid) if p.operator else None)
+        x += w
+    margin = dict(l=left, r=right, t=top, b=bottom, pad=0)
+    return RowGeometry(int(round(plot_w + left + right)), int(round(plot_h + top + bottom)), cell,
+                       x_domains, y_domains, ops, margin)
+
+
+def _axis_names(k: int) -> tuple[str, str, str, str]:
+    """(trace xaxis, trace yaxis, layout xaxis key, layout yaxis key) of subplot ``k`` (0-based)."""
+    s = "" if k == 0 else str(k + 1)
+    return f"x{s}", f"y{s}", f"xaxis{s}", f"yaxis{s}"
+
+
+def _matrix_axes(layout: dict, k: int, geo: RowGeometry, row_names, col_names, ticks: bool,
+                 col_ticks: bool = True) -> None:
+    xa, ya, xk, yk = _axis_names(k)
+    common = dict(showgrid=False, zeroline=False, ticks="", tickfont=dict(size=TICK_SIZE), fixedrange=True,
+                  type="category")
+    layout[xk] = dict(common, domain=geo.x_domains[k], anchor=ya, side="bottom", showticklabels=col_ticks,
+                      categoryorder="array", categoryarray=list(col_names))
+    layout[yk] = dict(common, domain=geo.y_domains[k], anchor=xa, autorange="reversed", showticklabels=ticks,
+                      categoryorder="array", categoryarray=list(row_names))
+
+
+def _matrix_trace(z, k: int, row_names, col_names, c: float, hover: str, name: str, geo: RowGeometry) -> dict:
+    z = np.atleast_2d(np.asarray(z, dtype=float))
+    labelled = max(z.shape) <= MAX_LABELLED
+    xa, ya, _, _ = _axis_names(k)
+    size = 18 if geo.cell >= 64 else 16 if geo.cell >= 44 else 14 if geo.cell >= 32 else 13
+    t = heatmap(z, labelled=labelled, c=c, hovertemplate=hover, name=name, xaxis=xa, yaxis=ya, font_size=size)
+    t["x"], t["y"] = list(col_names), list(row_names)
+    return t
+
+
+def _title_annotation(text: str, x_domain, size: int = PANEL_TITLE_SIZE) -> dict:
+    return dict(text=text, x=(x_domain[0] + x_domain[1]) / 2, y=1.0, xref="paper", yref="paper",
+                xanchor="center", yanchor="bottom", yshift=6, showarrow=False, font=dict(size=size),
+                align="center")
+
+
+def _operator_annotations(geo: RowGeometry, panels: Sequence[Panel]) -> list[dict]:
+    return [dict(text=p.operator, x=at[0], y=at[1], xref="paper", yref="paper", showarrow=False,
+                 font=dict(size=OPERATOR_SIZE), xanchor="center", yanchor="middle")
+            for p, at in zip(panels, geo.operator_at) if at is not None]
+
+
+def _base_layout(geo: RowGeometry, title: str, subtitle: str) -> dict:
+    return dict(
+        width=geo.width, height=geo.height, margin=geo.margin, autosize=False,
+        font=dict(FONT, size=14), paper_bgcolor="white", plot_bgcolor="white",
+        title=dict(text=title, subtitle=dict(text=subtitle, font=dict(size=14, color="#444")),
+                   x=0.0, xanchor="left", xref="paper", y=0.98, yanchor="top", yref="container",
+                   font=dict(size=TITLE_SIZE)),
+        hoverlabel=dict(font=dict(size=15)), showlegend=False,
+    )
+
+
+# -- JacobianExplorer -------------------------------------------------------------------
+def jacobian_figure(at: JacobianAt, lin: LinearApproximation, input_names: Sequence[str],
+                    output_names: Sequence[str], symbol: str = "f") -> dict:
+    """The spec of :class:`JacobianExplorer`.
+
+    Panels, left to right: ``f(x)`` ``(m,)``; ``J_f(x)`` ``(m, n)``; then the
+    linear approximation ``J_f(x) · Δx = J·Δx ≈ f(x+Δx) − f(x)`` and the error
+    ``(f(x+Δx) − f(x)) − J·Δx`` ``(m,)``. Traces in that order (6).
+    """
+    m, n = at.J.shape
+    xs, fs = list(input_names), list(output_names)
+    at_x = point_text(at.x)
+    f_sub = f"<sub>{symbol}</sub>"
+    err = float(np.max(np.abs(lin.error)))
+    step = float(np.max(np.abs(lin.dx)))
+    panels = [
+        Panel(m, 1, f"{symbol}(x)<br>length {m}"),
+        Panel(m, n, f"<b>J{f_sub}(x)</b>  {_shape(m, n)}<br>at x = {at_x}", gap=40),
+        Panel(n, 1, f"Δx<br>length {n}", "·"),
+        Panel(m, 1, f"J{f_sub}(x)·Δx<br>predicted", "=", ticks=False),
+        Panel(m, 1, f"{symbol}(x+Δx)<br>− {symbol}(x)", "≈", ticks=False),
+        Panel(m, 1, "error<br>(true − predicted)", "", ticks=False, gap=20),
+    ]
+    geo = panel_row(panels, top=150)
+    c_f = symmetric_limit(at.fx)
+    c_J = symmetric_limit(at.J)
+    c_step = symmetric_limit(lin.dx, lin.predicted, lin.delta_f, lin.error)
+    col = lambda v: np.asarray(v, dtype=float).reshape(-1, 1)  # noqa: E731 - a vector drawn as a column
+    one = [" "]
+    traces = [
+        _matrix_trace(col(at.fx), 0, fs, one, c_f, f"%{{y}}(x) = %{{z:.4~g}}<br>at x = {at_x}", "f(x)", geo),
+        _matrix_trace(at.J, 1, fs, xs, c_J,
+                      f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>at x = {at_x}<br>row: output %{{y}}, column: input %{{x}}",
+                      "J", geo),
+        _matrix_trace(col(lin.dx), 2, xs, one, c_step, "Δ%{y} = %{z:.4~g}", "Δx", geo),
+        _matrix_trace(col(lin.predicted), 3, fs, one, c_step,
+                      "row %{y} of J times Δx = %{z:.4~g}<br>(first-order change of %{y})", "J·Δx", geo),
+        _matrix_trace(col(lin.delta_f), 4, fs, one, c_step,
+                      "%{y}(x+Δx) − %{y}(x) = %{z:.4~g}<br>(true change)", "Δf", geo),
+        _matrix_trace(col(lin.error), 5, fs, one, c_step,
+                      "true − predicted change of %{y} = %{z:.4~g}<br>(second order in Δx)", "error", geo),
+    ]
+    method = ("exact: J from the jacobian= you gave" if at.exact else
+              "numerical: central differences, (f(x + h·e<sub>j</sub>) − f(x − h·e<sub>j</sub>)) / 2h, "
+              "h = 10⁻⁶·max(1, |x<sub>j</sub>|)")
+    title = (f"{symbol}: ℝ{str(n).translate(_SUP)} → ℝ{str(m).translate(_SUP)} at x = {at_x},  "
+             f"{symbol}(x) = {point_text(at.fx)}")
+    subtitle = (f"J{f_sub}(x) is {_shape(m, n)}, {method}<br>"
+                f"linear approximation: step |Δx| ≤ {fmt(step)}, largest error {fmt(err)}")
+    layout = _base_layout(geo, title, subtitle)
+    for k, (p, rows, cols_) in enumerate([(panels[0], fs, one), (panels[1], fs, xs), (panels[2], xs, one),
+                                          (panels[3], fs, one), (panels[4], fs, one), (panels[5], fs, one)]):
+        _matrix_axes(layout, k, geo, rows, cols_, p.ticks, col_ticks=(k == 1))
+    layout["annotations"] = ([_title_annotation(p.title, d) for p, d in zip(panels, geo.x_domains)]
+                             + _operator_annotations(geo, panels))
+    return {"traces": traces, "layout": layout}
+
+
+# -- CompositionExplorer ------------------------------------------------------------------
+def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_scale: bool = True,
+                       closed_form: np.ndarray | None = None, closed_form_text: str = "",
+                       heading: str = "", tolerance: float = 1e-5) -> dict:
+    """The spec of :class:`CompositionExplorer`: ``J_g(f(x)) · J_f(x) = J_h(x)`` and the check.
+
+    Traces (3): ``J_g`` ``(p, m)`` at ``f(x)``, ``J_f`` ``(m, n)`` at ``x``,
+    their product ``(p, n)``. When all three are 1×1 the scalar names
+    ``g'(f(x)) · f'(x) = h'(x)`` are used. ``closed_form`` ``(p, n)``, a
+    hand-derived ``J_h``, is compared in the check badge as well.
+    """
+    p, m = chain.J_g.shape
+    n = chain.J_f.shape[1]
+    scalar = p == m == n == 1
+    xs = list(input_names)
+    us, fs, gs, hs = (component_names(s, k) for s, k in (("u", m), ("f", m), ("g", p), ("h", p)))
+    at_x, at_fx = point_text(chain.x), point_text(chain.fx)
+    if scalar:
+        names = ("g′(f(x))", "f′(x)", "h′(x) = g′(f(x))·f′(x)")
+    else:
+        names = ("J<sub>g</sub>(f(x))", "J<sub>f</sub>(x)", "J<sub>g</sub>·J<sub>f</sub> = J<sub>g∘f</sub>(x)")
+    panels = [
+        Panel(p, m, f"<b>{names[0]}</b>  {_shape(p, m)}<br>at f(x) = {at_fx}"),
+        Panel(m, n, f"<b>{names[1]}</b>  {_shape(m, n)}<br>at x = {at_x}", "·"),
+        Panel(p, n, f"<b>{names[2]}</b>  {_shape(p, n)}<br>h(x) = g(f(x)) = {point_text(chain.hx)}", "=",
+              gap=20),
+    ]
+    geo = panel_row(panels, top=150, bottom=110, min_panel=150, max_width=980)
+    if shared_scale:
+        c = [symmetric_limit(chain.J_g, chain.J_f, chain.J_h)] * 3
+    else:
+        c = [symmetric_limit(a) for a in (chain.J_g, chain.J_f, chain.J_h)]
+    traces = [
+        _matrix_trace(chain.J_g, 0, gs, us, c[0],
+                      f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>at u = f(x) = {at_fx}", "J_g", geo),
+        _matrix_trace(chain.J_f, 1, fs, xs, c[1], f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>at x = {at_x}", "J_f", geo),
+        _matrix_trace(chain.J_h, 2, hs, xs, c[2],
+                      f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>row %{{y}} of J_g times column %{{x}} of J_f<br>at x = {at_x}",
+                      "J_h", geo),
+    ]
+    layout = _base_layout(
+        geo,
+        heading or f"The chain rule at x = {at_x}:  J<sub>g∘f</sub>(x) = J<sub>g</sub>(f(x)) · J<sub>f</sub>(x)",
+        ("J<sub>f</sub> " + ("exact (jacobian_f=)" if chain.exact_f else "by central differences")
+         + ",  J<sub>g</sub> " + ("exact (jacobian_g=)" if chain.exact_g else "by central differences")
+         + f",  J<sub>g</sub> taken at f(x) = {at_fx}, the point g actually sees"),
+    )
+    for k, (rows, cols) in enumerate([(gs, us), (fs, xs), (hs, xs)]):
+        _matrix_axes(layout, k, geo, rows, cols, True)
+    check = chain.check
+    scale = max(1.0, float(np.max(np.abs(chain.J_h))))
+    ok = check <= tolerance * scale
+    lines = [f"{'✓' if ok else '✗'} check: max |J<sub>g</sub>·J<sub>f</sub> − J<sub>g∘f</sub>| = {check:.1e}, "
+             f"J<sub>g∘f</sub> by central differences on g∘f directly"]
+    if closed_form is not None:
+        diff = float(np.max(np.abs(np.atleast_2d(closed_form) - chain.J_h)))
+        ok_closed = diff <= tolerance * scale
+        ok = ok and ok_closed
+        lines.append(f"{'✓' if ok_closed else '✗'} closed form {html.escape(closed_form_text)} = "
+                     f"{point_text(np.ravel(closed_form))}, differs by {diff:.1e}")
+    if not ok:
+        lines.append("a mismatch: a Jacobian callable you passed is probably wrong")
+    chain_text = (f"shapes: ({_shape(p, m)})({_shape(m, n)}) = {_shape(p, n)}   "
+                  f"(p×m)(m×n) = p×n: the inner m = {m}, the length of f(x), cancels")
+    layout["annotations"] = (
+        [_title_annotation(pn.title, d) for pn, d in zip(panels, geo.x_domains)]
+        + _operator_annotations(geo, panels)
+        + [dict(text=chain_text, x=0.0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top",
+                yshift=-34, showarrow=False, font=dict(size=15)),
+           dict(text="<br>".join(lines), x=0.0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top",
+                yshift=-62, showarrow=False, align="left", font=dict(size=15, color=OK_COLOR if ok else BAD_COLOR),
+                bordercolor=OK_COLOR if ok else BAD_COLOR, borderwidth=2, borderpad=5,
+                bgcolor="#eef7ee" if ok else "#fdecec")]
+    )
+    if closed_form is not None or not ok:
+        layout["height"] = geo.height + 22 * (len(lines) - 1)
+        layout["margin"] = dict(geo.margin, b=geo.margin["b"] + 22 * (len(lines) - 1))
+    return {"traces": traces, "layout": layout}
+
+
+# -- ModeCostExplorer -------------------------------------------------------------------------
+def stage_names(depth: int) -> list[str]:
+    """``['x', 'a₁', ..., 'a_L']``: the stages between layers, input side first."""
+    return ["x"] + [f"a{sub(l)}" for l in range(1, depth + 1)]
+
+
+def _log_range(values, pad_top: float = 1.4) -> list[float]:
+    v = np.asarray([a for a in values if a > 0], dtype=float)
+    lo = np.log10(v.min()) if v.size else 0.0
+    hi = np.log10(v.max()) if v.size else 1.0
+    return [float(np.floor(min(lo, 0.0)) - 0.3), float(hi + pad_top)]
+
+
+def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuring_note: str = "") -> dict:
+    """The spec of :class:`ModeCostExplorer`.
+
+    Traces (8), in order:
+
+    0. forward mode, numbers carried after each layer: ``y = cost.forward_carried``
+       (``d_l·n``), ``x = a₁ … a_L``;
+    1. reverse mode, row lengths in the order computed: ``y = cost.reverse_carried``
+       (``d_L, …, d_1, n``), ``x = a_L … a₁, x``;
+    2. forward, whole sweep: ``y = [forward_madds, forward_peak]``;
+    3. reverse, whole sweep: ``y = [reverse_madds, reverse_peak]``;
+    4.–7. measured seconds (forward, reverse) and predicted seconds
+       (multiply-adds × one fitted constant) over ``n``; empty until measured.
+
+    Counts are sent exactly (they are integers, and few).
+    """
+    w = cost.widths
+    L = len(w) - 1
+    stages = stage_names(L)
+    n = w[0]
+    fwd_x, rev_x = stages[1:], stages[::-1]
+    fwd_hover = [f"forward mode after layer {l}: ∂a{sub(l)}/∂x is {count_text(d)}×{count_text(n)},"
+                 f"<br>{count_text(v)} numbers" for l, (d, v) in enumerate(zip(w[1:], cost.forward_carried), 1)]
+    rev_hover = [f"reverse mode: the row ∂L/∂{s} has length {count_text(v)}"
+                 for s, v in zip(rev_x, cost.reverse_carried)]
+    totals = ["multiply-adds", "most numbers held at once"]
+    bar = dict(type="bar", textposition="outside", cliponaxis=False, textfont=dict(size=13),
+               hovertemplate="%{customdata}<extra></extra>")
+    traces = [
+        dict(bar, name="forward mode", x=fwd_x, y=list(cost.forward_carried), xaxis="x", yaxis="y",
+             marker=dict(color=FORWARD_COLOR), text=[count_text(v) for v in cost.forward_carried],
+             customdata=fwd_hover, showlegend=True, legendgroup="forward"),
+        dict(bar, name="reverse mode", x=rev_x, y=list(cost.reverse_carried), xaxis="x", yaxis="y",
+             marker=dict(color=REVERSE_COLOR), text=[count_text(v) for v in cost.reverse_carried],
+             customdata=rev_hover, showlegend=True, legendgroup="reverse"),
+        dict(bar, name="forward mode", x=totals, y=[cost.forward_madds, cost.forward_peak], xaxis="x2", yaxis="y2",
+             marker=dict(color=FORWARD_COLOR), text=[count_text(cost.forward_madds), count_text(cost.forward_peak)],
+             customdata=[f"forward mode: {count_text(cost.forward_madds)} multiply-adds",
+                         f"forward mode holds up to {count_text(cost.forward_peak)} numbers (its widest d×n)"],
+             showlegend=False, legendgroup="forward"),
+        dict(bar, name="reverse mode", x=totals, y=[cost.reverse_madds, cost.reverse_peak], xaxis="x2", yaxis="y2",
+             marker=dict(color=REVERSE_COLOR), text=[count_text(cost.reverse_madds), count_text(cost.reverse_peak)],
+             customdata=[f"reverse mode: {count_text(cost.reverse_madds)} multiply-adds",
+                         f"reverse mode holds up to {count_text(cost.reverse_peak)} numbers (its longest row)"],
+             showlegend=False, legendgroup="reverse"),
+    ]
+    line = dict(xaxis="x3", yaxis="y3", hovertemplate="n = %{x:,}: %{y:.3~s}s<extra>%{fullData.name}</extra>")
+    if measured is None:
+        ns, series = [], [[], [], [], []]
+    else:
+        ns = [int(v) for v in measured.ns]
+        series = [rounded(a)[0] for a in (measured.forward_seconds, measured.reverse_seconds,
+                                           measured.forward_predicted, measured.reverse_predicted)]
+    traces += [
+        dict(line, type="scatter", mode="lines+markers", name="forward, measured", x=ns, y=series[0],
+             marker=dict(color=FORWARD_COLOR, size=10), line=dict(color=FORWARD_COLOR, width=2)),
+        dict(line, type="scatter", mode="lines+markers", name="reverse, measured", x=ns, y=series[1],
+             marker=dict(color=REVERSE_COLOR, size=10, symbol="square"), line=dict(color=REVERSE_COLOR, width=2)),
+        dict(line, type="scatter", mode="lines", name="forward, predicted", x=ns, y=series[2],
+             line=dict(color=FORWARD_COLOR, width=2, dash="dash")),
+        dict(line, type="scatter", mode="lines", name="reverse, predicted", x=ns, y=series[3],
+             line=dict(color=REVERSE_COLOR, width=2, dash="dash")),
+    ]
+    for t in traces[4:]:
+        t["showlegend"] = measured is not None
+
+    tick = dict(tickfont=dict(size=TICK_SIZE), title=dict(font=dict(size=14)))
+    stage_vals = list(cost.forward_carried) + list(cost.reverse_carried)
+    total_vals = [cost.forward_madds, cost.forward_peak, cost.reverse_madds, cost.reverse_peak]
+    layout = dict(
+        width=980, height=780, autosize=False, margin=dict(l=80, r=24, t=130, b=70),
+        font=dict(FONT, size=14), paper_bgcolor="white", plot_bgcolor="white",
+        title=dict(
+            text=(f"Scalar loss after {widths_text(w)}: forward mode does {ratio_text(cost.madds_ratio)} "
+                  f"the multiply-adds"),
+            subtitle=dict(
+                text=(f"and holds {ratio_text(cost.peak_ratio)} as many numbers at once. Between layers forward "
+                      f"carries d×n numbers, reverse a row of d: n = {count_text(n)} times fewer.<br>"
+                      f"Reverse mode's last row ∂L/∂x is as long as the input (n); it also keeps "
+                      f"{count_text(cost.stored_activations)} slopes from the forward pass."),
+                font=dict(size=14, color="#444")),
+            x=0.0, xanchor="left", xref="paper", y=0.985, yanchor="top", yref="container", font=dict(size=18)),
+        barmode="group", bargap=0.25, bargroupgap=0.05, hoverlabel=dict(font=dict(size=15)),
+        legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom", font=dict(size=14)),
+        xaxis=dict(tick, domain=[0, 1], anchor="y", type="category", categoryorder="array",
+                   categoryarray=stages, tickfont=dict(size=15)),
+        yaxis=dict(tick, domain=[0.56, 1], anchor="x", type="log", range=_log_range(stage_vals, 1.0),
+                   title=dict(text="numbers carried", font=dict(size=14)), dtick=1, exponentformat="power",
+                   gridcolor="#e5e5e5"),
+        xaxis2=dict(tick, domain=[0, 0.42], anchor="y2", type="category"),
+        yaxis2=dict(tick, domain=[0, 0.36], anchor="x2", type="log", range=_log_range(total_vals, 1.0),
+                    title=dict(text="count", font=dict(size=14)), exponentformat="power", gridcolor="#e5e5e5"),
+        xaxis3=dict(tick, domain=[0.55, 1], anchor="y3", type="log", title=dict(text="input size n"),
+                    exponentformat="power", gridcolor="#e5e5e5"),
+        yaxis3=dict(tick, domain=[0, 0.36], anchor="x3", type="log", title=dict(text="seconds"),
+                    exponentformat="power", gridcolor="#e5e5e5"),
+    )
+    head = dict(xref="paper", yref="paper", showarrow=False, yanchor="bottom", font=dict(size=15))
+    annotations = [
+        dict(head, text="<b>What each mode carries between stages</b> (log scale)", x=0, xanchor="left", y=1.0,
+             yshift=4),
+        dict(head, text=f"forward: input → loss, carries ∂a/∂x (d×n)", x=0.0, xanchor="left", y=0.56, yshift=-52,
+             yanchor="top", font=dict(size=14, color=FORWARD_COLOR)),
+        dict(head, text="reverse: loss → input, carries a row ∂L/∂a (length d)", x=1.0, xanchor="right", y=0.56,
+             yshift=-52, yanchor="top", font=dict(size=14, color=REVERSE_COLOR)),
+        dict(head, text="<b>The whole sweep for ∂L/∂x</b> (log scale)", x=0, xanchor="left", y=0.36, yshift=4),
+    ]
+    if measured is None:
+        annotations += [
+            dict(head, text="<b>Measured</b>", x=0.55, xanchor="left", y=0.36, yshift=4),
+            dict(head, text=measuring_note or ("Press <b>Measure</b> to time both sweeps<br>on a real sigmoid net, "
+                                               "hidden widths fixed,<br>n from about n/32 up to n."),
+                 x=0.775, y=0.18, xanchor="center", yanchor="middle", font=dict(size=15, color="#444")),
+        ]
+        layout["xaxis3"]["range"] = [0, 1]
+        layout["yaxis3"]["range"] = [-4, 0]
+    else:
+        spm = measured.seconds_per_madd
+        annotations.append(dict(
+            head, x=0.55, xanchor="left", y=0.36, yshift=4,
+            text=(f"<b>Measured</b> (layers {', '.join(count_text(d) for d in measured.hidden[:4])}"
+                  f"{', …' if len(measured.hidden) > 4 else ''}); dashed: madds × {spm * 1e9:.2g} ns")))
+        layout["xaxis3"]["range"] = _log_range(ns, 0.1)[:1] + [float(np.log10(max(ns)) + 0.1)]
+        layout["xaxis3"]["range"][0] = float(np.log10(min(ns)) - 0.1)
+        ys = [v for s in series for v in s if v and v > 0]
+        layout["yaxis3"]["range"] = [float(np.log10(min(ys)) - 0.3), float(np.log10(max(ys)) + 0.3)]
+    layout["annotations"] = annotations
+    return {"traces": traces, "layout": layout}

@@ -1,0 +1,128 @@
+"""What every explorer shares: one FigureWidget updated in one batch, a status line, and
+a guard that turns any exception in an event handler into a message on screen.
+
+Exceptions raised in traitlets observers are swallowed by the kernel, so every
+handler is wrapped by :meth:`Explorer.guarded`: the learner sees what went wrong
+in the status line, the last valid state stays, nothing is lost.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+
+import ipywidgets as W
+import plotly.graph_objects as go
+
+STATUS_OK_STYLE = "color:#1b5e20"
+STATUS_ERROR_STYLE = "color:#b00020;font-weight:600"
+
+CSS = """
+<style>
+.cv-bad input { background:#ffe3e3 !important; border:2px solid #b00020 !important; }
+.cv-cell input { text-align:right; font-variant-numeric: tabular-nums; }
+.cv-selected input { outline:3px solid #ff9f00; }
+.cv-status { font-size:14px; min-height:1.5em; }
+.cv-presentation .widget-label, .cv-presentation input, .cv-presentation select,
+.cv-presentation button, .cv-presentation .cv-status { font-size:18px !important; }
+</style>
+"""
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def changed(old, new):
+    """The part of ``new`` that differs from ``old`` (both plain dicts/lists), or ``None`` if equal.
+
+    Dicts are compared key by key so that a trace update names only the
+    properties that changed; lists are compared whole (plotly replaces arrays).
+    """
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = {}
+        for k, v in new.items():
+            if k not in old:
+                out[k] = v
+            else:
+                d = changed(old[k], v)
+                if d is not None:
+                    out[k] = d if isinstance(v, dict) else v
+        return out or None
+    return None if _close(old, new) else new
+
+
+class Explorer:
+    """Base of every explorer: ``.figure`` (one FigureWidget), ``.error``, ``.widget``.
+
+    Subclasses build ``self.figure`` from a spec ``{"traces": [...], "layout": {...}}``
+    with :meth:`_init_figure` and send later specs with :meth:`_apply`, which
+    touches only what changed, inside one ``batch_update`` (one message).
+    """
+
+    def __init__(self):
+        self.error = ""
+        self.status = W.HTML(value="", layout=W.Layout(width="100%"))
+        self.status.add_class("cv-status")
+        self._spec = None
+        self.figure: go.FigureWidget | None = None
+
+    # -- figure ----------------------------------------------------------------
+    def _init_figure(self, spec: dict) -> go.FigureWidget:
+        self.figure = go.FigureWidget(data=spec["traces"], layout=spec["layout"])
+        self._spec = spec
+        return self.figure
+
+    def _apply(self, spec: dict) -> None:
+        """Send the differences between the last spec and ``spec`` as one update."""
+        old = self._spec
+        trace_changes = [changed(o, n) for o, n in zip(old["traces"], spec["traces"])]
+        layout_change = changed(old["layout"], spec["layout"])
+        if not any(trace_changes) and not layout_change:
+            return
+        with self.figure.batch_update():
+            for trace, delta in zip(self.figure.data, trace_changes):
+                if delta:
+                    trace.update(delta, overwrite=True)
+            if layout_change:
+                self.figure.layout.update(_layout_delta(old["layout"], spec["layout"], layout_change), overwrite=True)
+        self._spec = spec
+
+    # -- status line -------------------------------------------------------------
+    def _show_error(self, message: str) -> None:
+        self.error = message
+        self.status.value = f'<span style="{STATUS_ERROR_STYLE}">⚠ {html.escape(message)}</span>'
+
+    def _show_ok(self, message: str = "") -> None:
+        self.error = ""
+        self.status.value = f'<span style="{STATUS_OK_STYLE}">{html.escape(message)}</span>' if message else ""
+
+    def guarded(self, handler):
+        """Wrap an event handler so an exception becomes a status message, never a lost traceback."""
+
+        @functools.wraps(handler)
+        def run(*args, **kwargs):
+            try:
+                return handler(*args, **kwargs)
+            except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+                self._show_error(str(exc))
+            except Exception as exc:  # a bug of ours: still say so on screen, with its type
+                self._show_error(f"internal error ({type(exc).__name__}): {exc}")
+
+        return run
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def _layout_delta(old: dict, new: dict, delta: dict) -> dict:
+    # Annotation and shape lists are replaced whole: plotly matches them by index.
+    for key in ("annotations", "shapes"):
+        if key in delta:
+            delta[key] = new.get(key, [])
+    return delta
