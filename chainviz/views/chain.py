@@ -50,6 +50,7 @@ class Options:
     selected : ``(band, column, i, j)`` of a clicked cell, or ``None``.
     presentation : larger type and cells for a projector.
     width : figure width in px.
+    hidden : slots drawn as empty grids of the right shape (exercise mode).
     """
 
     free_limits: bool = False
@@ -59,6 +60,7 @@ class Options:
     selected: tuple | None = None
     presentation: bool = False
     width: int = 1100
+    hidden: frozenset = frozenset()  # slots shown as empty grids: an exercise to fill in
 
 
 def axis_names(slot: tuple[str, str]) -> tuple[str, str]:
@@ -170,6 +172,16 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
     K = len(s.factors)
     step = None if opts.step is None or opts.step >= K else max(0, opts.step)
     P = panels(s, step)
+    hidden = set(opts.hidden)
+    if ("top", "J") in hidden:
+        hidden.add(("fwd", "loss"))  # forward mode's last carry is J itself
+    for slot in hidden:
+        if slot in P:
+            p = P[slot]
+            name = p["title"].split("</b>")[0].replace("<b>", "")
+            r, k = p["z"].shape
+            P[slot] = dict(z=np.full((r, k), np.nan), hover="hidden: this is the exercise",
+                           title=f"<b>? {name}</b>  {r}×{k}<br>your turn: fill it in below")
     font = style.FONT_PRESENTATION if opts.presentation else style.FONT
     fs = font["size"]
     bands = BANDS if opts.show_weight_grads else BANDS[:3]
@@ -310,3 +322,31 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
 
 def TOP_COLUMNS(P) -> list[str]:
     return [c for c in COLUMNS if ("top", c) in P]
+
+
+QUIZ_NAMES = ["J", "D1", "D2", "dL/dy", "dL/dz2", "dL/da1", "dL/dz1", "dL/dx"]
+
+
+def quiz_slot(s: Snapshot, name: str) -> tuple[str, str]:
+    """The slot an exercise name refers to: ``"J"``, ``"D1"`` (a slope factor) or a row like ``"dL/dz1"``."""
+    if name == "J":
+        return ("top", "J")
+    if name in ("D1", "D2"):
+        if not any(factor_column(f) == name for f in s.factors):
+            raise ValueError(f"quiz {name!r}: this net has no slope factor {name} (its activation is the identity)")
+        return ("top", name)
+    if name.startswith("dL/d"):
+        v = name[4:]
+        text = "∂L/∂" + (v if v in ("x", "y") else v[0] + sub(int(v[1:])) if v[1:].isdigit() else v)
+        cols = ["loss"] + [factor_column(f) for f in s.factors]
+        for row, col in zip(s.rows, cols):
+            if row.text == text:
+                return ("rev", col)
+        raise ValueError(f"quiz {name!r}: this net has no row {text}")
+    raise ValueError(f"quiz {name!r} is not a panel; choose from: {', '.join(QUIZ_NAMES)}")
+
+
+def quiz_answer(s: Snapshot, slot: tuple[str, str]) -> np.ndarray:
+    """The true values an exercise on ``slot`` asks for: a slope factor's diagonal, a row, or J."""
+    z = panels(s)[slot]["z"]
+    return np.diag(np.nan_to_num(z)) [None, :] if slot[1].startswith("D") and slot[0] == "top" else z

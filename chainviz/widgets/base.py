@@ -22,6 +22,7 @@ CSS = """
 <style>
 .cv-bad input { background:#ffe3e3 !important; border:2px solid #b00020 !important; }
 .cv-cell input { text-align:right; font-variant-numeric: tabular-nums; }
+.cv-good input { background:#e3f6e3 !important; border:2px solid #1b5e20 !important; }
 .cv-selected input { outline:3px solid #ff9f00; }
 .cv-status { font-size:14px; min-height:1.5em; }
 .cv-presentation .widget-label, .cv-presentation input, .cv-presentation select,

@@ -32,6 +32,7 @@ from ..views.style import fmt
 from .base import CSS, Explorer
 from .editors import MatrixEditor
 
+QUIZ_TOLERANCE = 0.01  # an answer within ±0.01 of the true value counts as right
 MAX_GRID = 8  # sizes up to this are edited in grids; larger ones by scrubbing only
 MAX_SIZE = 256
 LOSS_CHOICES = [("MSE  ½‖y − t‖²", "mse"), ("Sum  Σ yᵢ", "sum"), ("Softmax cross-entropy", "softmax_ce")]
@@ -81,6 +82,11 @@ class ChainRuleExplorer(Explorer):
         Larger type and a fixed colour scale, for slides.
     color_limit : float, optional
         Fixed symmetric colour limit (default 2 in presentation mode, else from the data).
+    quiz : list of str, optional
+        Exercise mode: panels to hide and ask for, from ``"J"``, ``"D1"``, ``"D2"`` (a slope
+        factor's diagonal) and rows ``"dL/dy"``, ``"dL/dz2"``, ``"dL/da1"``, ``"dL/dz1"``,
+        ``"dL/dx"``. Each shows an empty grid of the right shape; Check marks every typed
+        entry right or wrong (within ±``QUIZ_TOLERANCE``) and reveals the panel.
 
     Attributes
     ----------
@@ -92,7 +98,8 @@ class ChainRuleExplorer(Explorer):
 
     def __init__(self, net: Net | None = None, x=None, loss: Loss | None = None, *,
                  sizes: Sequence[int] = (3, 4, 2), activation: str = "sigmoid", seed: int = 0,
-                 presentation: bool = False, color_limit: float | None = None):
+                 presentation: bool = False, color_limit: float | None = None,
+                 quiz: Sequence[str] | None = None):
         super().__init__()
         self._seed = int(seed)
         if net is None:
@@ -113,6 +120,11 @@ class ChainRuleExplorer(Explorer):
         self._opts = view.Options(presentation=presentation,
                                   color_limit=color_limit if color_limit is not None else (2.0 if presentation else None))
         self._selected_cell = None  # ("W1", i, j) / ("x", j, 0) / ("t", i, 0): what the slider scrubs
+        self._quiz = {}
+        for name in quiz or []:
+            slot = view.quiz_slot(snap, name)  # an unknown name is a bug in the notebook: raise now
+            self._quiz[name] = dict(slot=slot, editor=None, checked=False)
+        self._opts = replace(self._opts, hidden=frozenset(q["slot"] for q in self._quiz.values()))
         self._build_controls()
         self._init_figure(view.figure_spec(snap, self._opts))
         self.figure.data[view.SLOT_INDEX[("top", "J")]].on_click(self.guarded(self._on_figure_click))
@@ -215,6 +227,7 @@ class ChainRuleExplorer(Explorer):
         return True
 
     def _redraw(self) -> None:
+        self._refresh_quiz()
         self._apply(view.figure_spec(self._snap, self._opts))
         self._update_equation()
 
@@ -356,9 +369,96 @@ class ChainRuleExplorer(Explorer):
         """Select a cell as a click does: highlight what produces it and explain it."""
         self._opts = replace(self._opts, selected=(band, column, i, j))
         self._redraw()
-        self._explain.value = self._explanation(band, column, i, j)
+        hidden = self._opts.hidden | ({("fwd", "loss")} if ("top", "J") in self._opts.hidden else set())
+        self._explain.value = ("<i>That panel is part of the exercise: check your answer first.</i>"
+                               if (band, column) in hidden else self._explanation(band, column, i, j))
         if (band, column) in (("top", "W1"), ("top", "W2")):
             self._select_scrub(f"{column}[{i},{j}]")
+
+    # ------------------------------------------------------------------ exercises
+    def answer(self, name: str, values) -> None:
+        """Type ``values`` into the exercise grid ``name`` (as a learner would)."""
+        q = self._quiz_item(name)
+        M = np.atleast_2d(np.asarray(values, dtype=object))
+        ed = q["editor"]
+        if M.shape != ed.shape:
+            raise ValueError(f"quiz {name!r} expects {ed.shape[0]}×{ed.shape[1]} values, got {M.shape[0]}×{M.shape[1]}")
+        for i, row in enumerate(ed.cells):
+            for j, t in enumerate(row):
+                t.value = str(M[i, j])
+
+    def check(self, name: str | None = None) -> dict[str, np.ndarray]:
+        """Mark every typed entry right or wrong and reveal the panel(s).
+
+        Returns ``{name: (r, k) bool array}``; an empty or non-numeric entry is wrong.
+        """
+        names = [name] if name is not None else list(self._quiz)
+        results = {}
+        for nm in names:
+            q = self._quiz_item(nm)
+            truth = view.quiz_answer(self._snap, q["slot"])
+            ed = q["editor"]
+            ok = np.zeros(truth.shape, dtype=bool)
+            for i, row in enumerate(ed.cells):
+                for j, t in enumerate(row):
+                    try:
+                        v = parse_number(t.value, f"{nm}[{i},{j}]")
+                        ok[i, j] = abs(v - truth[i, j]) <= QUIZ_TOLERANCE
+                    except ValueError:
+                        ok[i, j] = False
+                    t.remove_class("cv-bad" if ok[i, j] else "cv-good")
+                    t.add_class("cv-good" if ok[i, j] else "cv-bad")
+                    t.tooltip = "right" if ok[i, j] else f"the value is {fmt(truth[i, j], 4)}"
+            q["checked"] = True
+            results[nm] = ok
+            q["result"].value = (f"<b>{int(ok.sum())} of {ok.size} right</b> (within ±{QUIZ_TOLERANCE:g}); "
+                                 "the panel is revealed above.")
+        self._opts = replace(self._opts, hidden=frozenset(q["slot"] for q in self._quiz.values() if not q["checked"]))
+        self._redraw()
+        return results
+
+    def _quiz_item(self, name: str) -> dict:
+        if name not in self._quiz:
+            raise ValueError(f"{name!r} is not in this exercise; it asks for: {', '.join(self._quiz) or 'nothing'}")
+        return self._quiz[name]
+
+    def _build_quiz(self) -> W.Widget:
+        if not self._quiz:
+            return W.VBox()
+        boxes = []
+        for name, q in self._quiz.items():
+            truth = view.quiz_answer(self._snap, q["slot"])
+            label = {"D1": "diagonal of D1 = diag(σ′(z₁))", "D2": "diagonal of D2 = diag(σ′(z₂))"}.get(name, name)
+            q["editor"] = MatrixEditor(label, np.full(truth.shape, np.nan), lambda i, j, t: None)
+            for row in q["editor"].cells:
+                for t in row:
+                    t.value = ""
+            q["result"] = W.HTML()
+            check = W.Button(description=f"Check {name}", button_style="info")
+            check.on_click(self.guarded(lambda _, nm=name: self.check(nm)))
+            boxes.append(W.VBox([q["editor"].widget, W.HBox([check, q["result"]])]))
+        head = W.HTML(f"<b>Exercise.</b> Some panels are hidden. Compute them by hand and type them here; "
+                      f"an entry within ±{QUIZ_TOLERANCE:g} counts as right.")
+        return W.VBox([head, W.HBox(boxes, layout=W.Layout(flex_flow="row wrap"))],
+                      layout=W.Layout(border="2px dashed #ff9f00", padding="6px", margin="6px 0"))
+
+    def _refresh_quiz(self) -> None:
+        # keep each exercise grid the shape of what it asks for, if an edit resized the net
+        for name, q in self._quiz.items():
+            ed = q.get("editor")
+            if ed is None:
+                continue
+            try:
+                q["slot"] = view.quiz_slot(self._snap, name)
+                shape = view.quiz_answer(self._snap, q["slot"]).shape
+            except ValueError as exc:
+                q["result"].value = f"<i>{html.escape(str(exc))}</i>"
+                continue
+            if ed.shape != shape:
+                ed.set_values(np.full(shape, np.nan))
+                for row in ed.cells:
+                    for t in row:
+                        t.value = ""
 
     # ------------------------------------------------------------------ save, export
     def to_dict(self) -> dict:
@@ -446,8 +546,9 @@ class ChainRuleExplorer(Explorer):
         self._label.style.description_width = "40px"
         self._seed_box = W.IntText(value=self._seed, description="seed", layout=W.Layout(width="120px"))
         self._seed_box.style.description_width = "36px"
-        self._randomize = W.Button(description="Randomize", icon="random", layout=W.Layout(width="120px"))
-        self._reset = W.Button(description="Reset", icon="undo", layout=W.Layout(width="90px"))
+        # text, not icons: Voilà loads its icon font from a CDN, and lecture halls are offline
+        self._randomize = W.Button(description="⟳ Randomize", layout=W.Layout(width="120px"))
+        self._reset = W.Button(description="↺ Reset", layout=W.Layout(width="90px"))
         self._free = W.Checkbox(value=False, description="own colour scale per panel", indent=False)
         self._grads = W.Checkbox(value=False, description="show ∂L/∂W1, ∂L/∂W2", indent=False)
 
@@ -469,13 +570,12 @@ class ChainRuleExplorer(Explorer):
                                  continuous_update=True, layout=W.Layout(width="340px"))
         self._step.style.description_width = "100px"
         W.jslink((self._play, "value"), (self._step, "value"))
-        self._back = W.Button(description="", icon="step-backward", tooltip="one multiplication back",
-                              layout=W.Layout(width="44px"))
-        self._fwd = W.Button(description="", icon="step-forward", tooltip="one multiplication further",
-                             layout=W.Layout(width="44px"))
+        self._back = W.Button(description="◀", tooltip="one multiplication back", layout=W.Layout(width="44px"))
+        self._fwd = W.Button(description="▶", tooltip="one multiplication further", layout=W.Layout(width="44px"))
         self._syncing_step = False
         self._syncing = False
 
+        self._quiz_box = self._build_quiz()
         self._equation = W.HTMLMath()
         self._badge = W.HTML()
         self._explain = W.HTML(value="<i>Click any cell of the figure to see how it is computed.</i>")
@@ -509,7 +609,8 @@ class ChainRuleExplorer(Explorer):
         stepper = W.HBox([self._play, self._back, self._step, self._fwd],
                          layout=W.Layout(align_items="center"))
         return W.VBox([W.HTML(CSS), header, header2, self._editors, W.HBox([self._equation, self._badge],
-                       layout=W.Layout(align_items="center")), stepper, self.figure, self._explain, self.status])
+                       layout=W.Layout(align_items="center")), stepper, self.figure, self._quiz_box,
+                       self._explain, self.status])
 
     def _sync_controls(self) -> None:
         """Make every control show the current state without firing edits."""

@@ -96,7 +96,8 @@ class _PointExplorer(Explorer):
             self.fields.append(t)
             rows.append(W.HBox([s, t]))
         self._syncing = False
-        return W.VBox([W.HTML("<b>Point x</b> (drag, or type and press Enter)")] + rows)
+        return W.VBox([W.HTML("<b>Point x</b> (drag, or type and press Enter)")] + rows,
+                      layout=W.Layout(margin="0 40px 0 0"))
 
     # -- events ------------------------------------------------------------------------
     def _on_slider(self, j: int, change) -> None:
@@ -209,6 +210,7 @@ class JacobianExplorer(_PointExplorer):
         x0 = as_vector("x0", x0)
         n = x0.size
         names = _check_names(names, n)
+        self._names = names
         dx = np.full(n, 0.1) if dx is None else as_vector("dx", dx, n, against=f"x0 has length {n}")
         self._m = None
         at = jacobian_at(f, x0, jacobian)
@@ -227,7 +229,7 @@ class JacobianExplorer(_PointExplorer):
             s.observe(self.guarded(lambda ch, j=j: self._on_dx(j, ch)), names="value")
             self.dx_sliders.append(s)
         steps = W.VBox([W.HTML("<b>Step Δx</b> (for f(x+Δx) − f(x) ≈ J·Δx)")] + self.dx_sliders)
-        self.widget = W.VBox([W.HTML(CSS), W.HBox([point, steps], layout=W.Layout(gap="40px")),
+        self.widget = W.VBox([W.HTML(CSS), W.HBox([point, steps]),
                               self.figure, self.status])
 
     def _compute(self, x: np.ndarray, dx: np.ndarray | None = None) -> "_JacobianState":
@@ -355,7 +357,7 @@ class CompositionExplorer(_PointExplorer):
         self._init_figure(self._figure(state))
         point = self._build_point_controls(x0, names)
         self.shared_scale.observe(self.guarded(self._on_scale), names="value")
-        self.widget = W.VBox([W.HTML(CSS), W.HBox([point, self.shared_scale], layout=W.Layout(gap="40px")),
+        self.widget = W.VBox([W.HTML(CSS), W.HBox([point, self.shared_scale]),
                               self.figure, self.status])
 
     def _compute(self, x: np.ndarray) -> "_ChainState":
@@ -497,7 +499,7 @@ class ModeCostExplorer(Explorer):
                                    description="widths n, d₁, …, d_L", style={"description_width": "150px"},
                                    layout=W.Layout(width="520px"), tooltip="comma-separated; press Enter")
         self.n_slider = W.FloatLogSlider(value=min(w[0], 1e6), base=10, min=0, max=6, step=0.05,
-                                         description="input size n", readout_format=".3~s",
+                                         description="input size n", readout_format=".3s",
                                          continuous_update=False, style={"description_width": "110px"},
                                          layout=W.Layout(width="420px"))
         self.depth_slider = W.IntSlider(value=min(len(w) - 1, 20), min=1, max=20, description="layers L",
@@ -624,6 +626,6 @@ class ModeCostExplorer(Explorer):
         self._show_ok(
             f"measured {len(result.ns)} sizes in {result.wall_seconds:.1f} s; at n = {count_text(result.ns[big])} "
             f"forward took {result.forward_seconds[big] * 1e3:.3g} ms, reverse {result.reverse_seconds[big] * 1e3:.3g} ms "
-            f"({ratio_text(result.forward_seconds[big] / result.reverse_seconds[big])})"
+            f"(reverse {ratio_text(result.forward_seconds[big] / result.reverse_seconds[big])} faster)"
         )
         return result
