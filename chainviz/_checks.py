@@ -95,6 +95,7 @@ def as_vector(name: str, value, length: int | None = None, against: str | None =
     """
     arr = _as_float_array(name, value)
     if arr.ndim == 0:
+        _check_finite(name, arr)  # before reshaping, so a bad scalar is not called name[0]
         arr = arr.reshape(1)
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.ravel()

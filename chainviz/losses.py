@@ -94,7 +94,7 @@ class SoftmaxCrossEntropy(Loss):
     def __post_init__(self):
         label = self.label
         if isinstance(label, (bool, np.bool_)) or not isinstance(label, numbers.Integral):
-            if isinstance(label, numbers.Real) and float(label).is_integer():
+            if not isinstance(label, (bool, np.bool_)) and isinstance(label, numbers.Real) and float(label).is_integer():
                 label = int(label)
             else:
                 raise TypeError(f"label must be a whole number (a class index), got {label!r}")

@@ -46,6 +46,7 @@ class Options:
     free_limits : each panel gets its own symmetric colour limits (else one shared scale).
     color_limit : a fixed symmetric limit, e.g. for slides; ``None`` takes it from the data.
     show_weight_grads : add the ∂L/∂W band.
+    show_forward : show the band of what forward mode would carry.
     step : how many factors the backward walk-through has applied (``None``: all).
     selected : ``(band, column, i, j)`` of a clicked cell, or ``None``.
     presentation : larger type and cells for a projector.
@@ -61,6 +62,7 @@ class Options:
     presentation: bool = False
     width: int = 1100
     hidden: frozenset = frozenset()  # slots shown as empty grids: an exercise to fill in
+    show_forward: bool = True
 
 
 def axis_names(slot: tuple[str, str]) -> tuple[str, str]:
@@ -184,10 +186,11 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
                            title=f"<b>? {name}</b>  {r}×{k}<br>your turn: fill it in below")
     font = style.FONT_PRESENTATION if opts.presentation else style.FONT
     fs = font["size"]
-    bands = BANDS if opts.show_weight_grads else BANDS[:3]
+    bands = [b for b in BANDS if b in ("top", "rev") or (b == "fwd" and opts.show_forward)
+             or (b == "grad" and opts.show_weight_grads)]
 
     # -- geometry in px: square cells of one size everywhere ------------------------
-    col_cells = {c: max([P[(b, c)]["z"].shape[1] for b in ("top", "rev", "fwd") if (b, c) in P], default=0)
+    col_cells = {c: max([P[(b, c)]["z"].shape[1] for b in bands if b != "grad" and (b, c) in P], default=0)
                  for c in COLUMNS}
     present = [c for c in COLUMNS if col_cells[c]]
     gap = 2.6 * fs  # room for "·" between panels and titles that overhang
@@ -196,7 +199,7 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
     grad_cells = sum(P[("grad", c)]["z"].shape[1] for c in ("W2", "W1")) if "grad" in bands else 0
     width_cells = max(sum(col_cells[c] for c in present), grad_cells)
     band_rows = {
-        "top": max(P[("top", c)]["z"].shape[0] for c in TOP_COLUMNS(P)),
+        "top": max(P[("top", c)]["z"].shape[0] for c in COLUMNS if ("top", c) in P),
         "rev": 1,
         "fwd": max(P[("fwd", c)]["z"].shape[0] for c in present if ("fwd", c) in P),
         "grad": max(P[("grad", c)]["z"].shape[0] for c in ("W2", "W1")),
@@ -318,10 +321,6 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
         dragmode=False,
     )
     return {"traces": traces, "layout": layout}
-
-
-def TOP_COLUMNS(P) -> list[str]:
-    return [c for c in COLUMNS if ("top", c) in P]
 
 
 QUIZ_NAMES = ["J", "D1", "D2", "dL/dy", "dL/dz2", "dL/da1", "dL/dz1", "dL/dx"]

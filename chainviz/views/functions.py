@@ -40,9 +40,18 @@ def component_names(symbol: str, k: int) -> list[str]:
     return [symbol] if k == 1 else [f"{symbol}{sub(i + 1)}" for i in range(k)]
 
 
-def point_text(v: np.ndarray) -> str:
-    """A point as printed in titles: ``(1, 2.5)``."""
-    return "(" + ", ".join(fmt(float(a)) for a in np.atleast_1d(v)) + ")"
+def point_text(v: np.ndarray, most: int = 6) -> str:
+    """A point as printed in titles: ``(1, 2.5)``; one number bare; long vectors cut after ``most``."""
+    v = np.atleast_1d(v)
+    if v.size == 1:
+        return fmt(float(v[0]))
+    shown = [fmt(float(a)) for a in v[:most]] + ([f"… ({v.size} in all)"] if v.size > most else [])
+    return "(" + ", ".join(shown) + ")"
+
+
+def _limit(*arrays) -> float:
+    """Symmetric colour limit, rounded like the cells so the largest cell gets the end colour."""
+    return rounded(np.array([symmetric_limit(*arrays)]))[0][0]
 
 
 def count_text(v: float) -> str:
@@ -56,6 +65,11 @@ def count_text(v: float) -> str:
         mant, e = mant / 10, e + 1
     power = "10" + str(e).translate(_SUP)
     return power if mant == 1 else f"{mant:.3g}×{power}"
+
+
+def _small(v: float) -> str:
+    """A difference that should be tiny: ``0`` or ``6.1e-10``."""
+    return "0" if v == 0 else f"{v:.1e}"
 
 
 def ratio_text(r: float) -> str:
@@ -106,28 +120,37 @@ class RowGeometry:
 
 def panel_row(panels: Sequence[Panel], *, max_width: int = 980, max_plot_height: int = 420,
               top: int = 150, bottom: int = 50, left: int = 70, right: int = 24,
-              min_panel: int = 88, cell_max: int = 80, cell_min: int = 18) -> RowGeometry:
-    """Place matrices side by side with equal square cells, top-aligned.
+              min_panel: int = 88, cell_max: int = 80, cell_min: int = 12) -> RowGeometry:
+    """Place matrices side by side with equal square cells, top-aligned, within ``max_width``.
 
     Each panel is ``max(cols·cell, min_panel)`` px wide so its title fits;
     the space before a panel holds its operator and its row names.
     """
-    gaps = [(60 if p.operator else 24) + (34 if p.ticks else 0) + p.gap for p in panels]
+    gaps = [(50 if p.operator else 24) + (34 if p.ticks else 0) + p.gap for p in panels]
     gaps[0] = 0  # the first panel's row names sit in the left margin
-    cols = sum(p.cols for p in panels)
     room = max_width - left - right - sum(gaps)
-    cell = min(cell_max, max(cell_min, room / max(cols, 1)))
-    cell = min(cell, max(cell_min, max_plot_height / max(p.rows for p in panels)))
+    # Panels narrower than min_panel take min_panel; the rest share what is left.
+    narrow: set[int] = set()
+    for _ in panels:
+        wide_cols = sum(p.cols for k, p in enumerate(panels) if k not in narrow)
+        cell = (room - min_panel * len(narrow)) / max(wide_cols, 1)
+        now = {k for k, p in enumerate(panels) if p.cols * cell < min_panel}
+        if now == narrow:
+            break
+        narrow = now
+    cell = min(cell_max, max(cell_min, cell), max(cell_min, max_plot_height / max(p.rows for p in panels)))
     widths = [max(p.cols * cell, min_panel) for p in panels]
     plot_w = sum(widths) + sum(gaps)
     plot_h = max(p.rows for p in panels) * cell
     x_domains, y_domains, ops = [], [], []
     x = 0.0
+    prev_rows = panels[0].rows
     for p, w, g in zip(panels, widths, gaps):
         x += g
         x_domains.append([x / plot_w, (x + w) / plot_w])
         y_domains.append([1 - p.rows * cell / plot_h, 1.0])
-        rows_mid = 1 - min(p.rows, panels[0].rows) * cell / plot_h / 2
+        rows_mid = 1 - min(p.rows, prev_rows) * cell / plot_h / 2  # level with both neighbours' rows
+        prev_rows = p.rows
         ops.append(((x - g / 2 - (17 if p.ticks else 0)) / plot_w, rows_mid) if p.operator else None)
         x += w
     margin = dict(l=left, r=right, t=top, b=bottom, pad=0)
@@ -152,14 +175,37 @@ def _matrix_axes(layout: dict, k: int, geo: RowGeometry, row_names, col_names, t
                       categoryorder="array", categoryarray=list(row_names))
 
 
-def _matrix_trace(z, k: int, row_names, col_names, c: float, hover: str, name: str, geo: RowGeometry) -> dict:
+#: Room below a panel for its column names, then a horizontal colour bar (px).
+COLORBAR_OFFSET, COLORBAR_ROOM = 34, 56
+
+
+def _matrix_trace(z, k: int, row_names, col_names, c: float, hover: str, name: str, geo: RowGeometry,
+                  colorbar_span: Sequence[float] | None = None) -> dict:
+    """A heatmap of ``z`` ``(r, k)`` in subplot ``k``; a colour bar under ``colorbar_span`` (paper x) if given.
+
+    Cells carry their numbers up to 8×8; bigger matrices need the colour bar to be read.
+    """
     z = np.atleast_2d(np.asarray(z, dtype=float))
     labelled = max(z.shape) <= MAX_LABELLED
     xa, ya, _, _ = _axis_names(k)
     size = 18 if geo.cell >= 64 else 16 if geo.cell >= 44 else 14 if geo.cell >= 32 else 13
     t = heatmap(z, labelled=labelled, c=c, hovertemplate=hover, name=name, xaxis=xa, yaxis=ya, font_size=size)
     t["x"], t["y"] = list(col_names), list(row_names)
+    if colorbar_span is not None:
+        plot_h = geo.height - geo.margin["t"] - geo.margin["b"]
+        x0, x1 = colorbar_span
+        t["showscale"] = True
+        t["colorbar"] = dict(orientation="h", x=(x0 + x1) / 2, xanchor="center", len=x1 - x0, lenmode="fraction",
+                             y=-COLORBAR_OFFSET / plot_h, yanchor="top", yref="paper",
+                             thickness=12, outlinewidth=0, tickfont=dict(size=13), tickangle=0,
+                             nticks=5 if x1 - x0 > 150 / geo.width else 3)
     return t
+
+
+def _with_colorbar_room(geo: RowGeometry) -> RowGeometry:
+    margin = dict(geo.margin, b=geo.margin["b"] + COLORBAR_ROOM)
+    return RowGeometry(geo.width, geo.height + COLORBAR_ROOM, geo.cell, geo.x_domains, geo.y_domains,
+                       geo.operator_at, margin)
 
 
 def _title_annotation(text: str, x_domain, size: int = PANEL_TITLE_SIZE) -> dict:
@@ -170,7 +216,8 @@ def _title_annotation(text: str, x_domain, size: int = PANEL_TITLE_SIZE) -> dict
 
 def _operator_annotations(geo: RowGeometry, panels: Sequence[Panel]) -> list[dict]:
     return [dict(text=p.operator, x=at[0], y=at[1], xref="paper", yref="paper", showarrow=False,
-                 font=dict(size=OPERATOR_SIZE), xanchor="center", yanchor="middle")
+                 font=dict(size=int(OPERATOR_SIZE * (1.5 if p.operator == "·" else 1))), xanchor="center",
+                 yanchor="middle")
             for p, at in zip(panels, geo.operator_at) if at is not None]
 
 
@@ -202,26 +249,33 @@ def jacobian_figure(at: JacobianAt, lin: LinearApproximation, input_names: Seque
     step = float(np.max(np.abs(lin.dx)))
     panels = [
         Panel(m, 1, f"{symbol}(x)<br>length {m}"),
-        Panel(m, n, f"<b>J{f_sub}(x)</b>  {_shape(m, n)}<br>at x = {at_x}", gap=40),
+        Panel(m, n, f"<b>J{f_sub}(x)</b>  {_shape(m, n)}<br>at x = {at_x}", gap=10),
         Panel(n, 1, f"Δx<br>length {n}", "·"),
         Panel(m, 1, f"J{f_sub}(x)·Δx<br>predicted", "=", ticks=False),
         Panel(m, 1, f"{symbol}(x+Δx)<br>− {symbol}(x)", "≈", ticks=False),
-        Panel(m, 1, "error<br>(true − predicted)", "", ticks=False, gap=20),
+        Panel(m, 1, "error<br>(true − predicted)", "", ticks=False, gap=10),
     ]
     geo = panel_row(panels, top=150)
-    c_f = symmetric_limit(at.fx)
-    c_J = symmetric_limit(at.J)
-    c_step = symmetric_limit(lin.dx, lin.predicted, lin.delta_f, lin.error)
+    bars = max(m, n) > MAX_LABELLED  # no numbers on the cells: colour bars say what colours mean
+    if bars:
+        geo = _with_colorbar_room(geo)
+    dom = geo.x_domains
+    span = (lambda a, b: (dom[a][0], dom[b][1])) if bars else (lambda a, b: None)  # noqa: E731
+    c_f = _limit(at.fx)
+    c_J = _limit(at.J)
+    c_step = _limit(lin.dx, lin.predicted, lin.delta_f, lin.error)
     col = lambda v: np.asarray(v, dtype=float).reshape(-1, 1)  # noqa: E731 - a vector drawn as a column
     one = [" "]
     traces = [
-        _matrix_trace(col(at.fx), 0, fs, one, c_f, f"%{{y}}(x) = %{{z:.4~g}}<br>at x = {at_x}", "f(x)", geo),
+        _matrix_trace(col(at.fx), 0, fs, one, c_f, f"%{{y}}(x) = %{{z:.4~g}}<br>at x = {at_x}", "f(x)", geo,
+                      span(0, 0)),
         _matrix_trace(at.J, 1, fs, xs, c_J,
                       f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>at x = {at_x}<br>row: output %{{y}}, column: input %{{x}}",
-                      "J", geo),
+                      "J", geo, span(1, 1)),
         _matrix_trace(col(lin.dx), 2, xs, one, c_step, "Δ%{y} = %{z:.4~g}", "Δx", geo),
         _matrix_trace(col(lin.predicted), 3, fs, one, c_step,
-                      "row %{y} of J times Δx = %{z:.4~g}<br>(first-order change of %{y})", "J·Δx", geo),
+                      "row %{y} of J times Δx = %{z:.4~g}<br>(first-order change of %{y})", "J·Δx", geo,
+                      span(3, 5)),
         _matrix_trace(col(lin.delta_f), 4, fs, one, c_step,
                       "%{y}(x+Δx) − %{y}(x) = %{z:.4~g}<br>(true change)", "Δf", geo),
         _matrix_trace(col(lin.error), 5, fs, one, c_step,
@@ -230,8 +284,8 @@ def jacobian_figure(at: JacobianAt, lin: LinearApproximation, input_names: Seque
     method = ("exact: J from the jacobian= you gave" if at.exact else
               "numerical: central differences, (f(x + h·e<sub>j</sub>) − f(x − h·e<sub>j</sub>)) / 2h, "
               "h = 10⁻⁶·max(1, |x<sub>j</sub>|)")
-    title = (f"{symbol}: ℝ{str(n).translate(_SUP)} → ℝ{str(m).translate(_SUP)} at x = {at_x},  "
-             f"{symbol}(x) = {point_text(at.fx)}")
+    title = (f"{symbol}: ℝ{str(n).translate(_SUP)} → ℝ{str(m).translate(_SUP)} at x = {point_text(at.x, 4)}"
+             + (f",  {symbol}(x) = {point_text(at.fx)}" if m <= 4 else ""))
     subtitle = (f"J{f_sub}(x) is {_shape(m, n)}, {method}<br>"
                 f"linear approximation: step |Δx| ≤ {fmt(step)}, largest error {fmt(err)}")
     layout = _base_layout(geo, title, subtitle)
@@ -271,17 +325,24 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
               gap=20),
     ]
     geo = panel_row(panels, top=150, bottom=110, min_panel=150, max_width=980)
+    bars = max(p, m, n) > MAX_LABELLED
+    if bars:
+        geo = _with_colorbar_room(geo)
+    dom = geo.x_domains
+    spans = ([(dom[0][0], dom[2][1]), None, None] if shared_scale else [tuple(d) for d in dom]) if bars \
+        else [None] * 3
     if shared_scale:
-        c = [symmetric_limit(chain.J_g, chain.J_f, chain.J_h)] * 3
+        c = [_limit(chain.J_g, chain.J_f, chain.J_h)] * 3
     else:
-        c = [symmetric_limit(a) for a in (chain.J_g, chain.J_f, chain.J_h)]
+        c = [_limit(a) for a in (chain.J_g, chain.J_f, chain.J_h)]
     traces = [
         _matrix_trace(chain.J_g, 0, gs, us, c[0],
-                      f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>at u = f(x) = {at_fx}", "J_g", geo),
-        _matrix_trace(chain.J_f, 1, fs, xs, c[1], f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>at x = {at_x}", "J_f", geo),
+                      f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>at u = f(x) = {at_fx}", "J_g", geo, spans[0]),
+        _matrix_trace(chain.J_f, 1, fs, xs, c[1], f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>at x = {at_x}", "J_f", geo,
+                      spans[1]),
         _matrix_trace(chain.J_h, 2, hs, xs, c[2],
                       f"∂%{{y}}/∂%{{x}} = %{{z:.4~g}}<br>row %{{y}} of J_g times column %{{x}} of J_f<br>at x = {at_x}",
-                      "J_h", geo),
+                      "J_h", geo, spans[2]),
     ]
     layout = _base_layout(
         geo,
@@ -295,25 +356,26 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
     check = chain.check
     scale = max(1.0, float(np.max(np.abs(chain.J_h))))
     ok = check <= tolerance * scale
-    lines = [f"{'✓' if ok else '✗'} check: max |J<sub>g</sub>·J<sub>f</sub> − J<sub>g∘f</sub>| = {check:.1e}, "
+    lines = [f"{'✓' if ok else '✗'} check: max |J<sub>g</sub>·J<sub>f</sub> − J<sub>g∘f</sub>| = {_small(check)}, "
              f"J<sub>g∘f</sub> by central differences on g∘f directly"]
     if closed_form is not None:
         diff = float(np.max(np.abs(np.atleast_2d(closed_form) - chain.J_h)))
         ok_closed = diff <= tolerance * scale
         ok = ok and ok_closed
         lines.append(f"{'✓' if ok_closed else '✗'} closed form {html.escape(closed_form_text)} = "
-                     f"{point_text(np.ravel(closed_form))}, differs by {diff:.1e}")
+                     f"{point_text(np.ravel(closed_form))}, differs by {_small(diff)}")
     if not ok:
         lines.append("a mismatch: a Jacobian callable you passed is probably wrong")
+    low = COLORBAR_ROOM if bars else 0  # the colour bar sits between the panels and these lines
     chain_text = (f"shapes: ({_shape(p, m)})({_shape(m, n)}) = {_shape(p, n)}   "
                   f"(p×m)(m×n) = p×n: the inner m = {m}, the length of f(x), cancels")
     layout["annotations"] = (
         [_title_annotation(pn.title, d) for pn, d in zip(panels, geo.x_domains)]
         + _operator_annotations(geo, panels)
         + [dict(text=chain_text, x=0.0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top",
-                yshift=-34, showarrow=False, font=dict(size=15)),
+                yshift=-34 - low, showarrow=False, font=dict(size=15)),
            dict(text="<br>".join(lines), x=0.0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top",
-                yshift=-62, showarrow=False, align="left", font=dict(size=15, color=OK_COLOR if ok else BAD_COLOR),
+                yshift=-62 - low, showarrow=False, align="left", font=dict(size=15, color=OK_COLOR if ok else BAD_COLOR),
                 bordercolor=OK_COLOR if ok else BAD_COLOR, borderwidth=2, borderpad=5,
                 bgcolor="#eef7ee" if ok else "#fdecec")]
     )
@@ -401,6 +463,7 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
     ]
     for t in traces[4:]:
         t["showlegend"] = measured is not None
+        t["legend"] = "legend2"
 
     tick = dict(tickfont=dict(size=TICK_SIZE), title=dict(font=dict(size=14)))
     stage_vals = list(cost.forward_carried) + list(cost.reverse_carried)
@@ -420,6 +483,8 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
             x=0.0, xanchor="left", xref="paper", y=0.985, yanchor="top", yref="container", font=dict(size=18)),
         barmode="group", bargap=0.25, bargroupgap=0.05, hoverlabel=dict(font=dict(size=15)),
         legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom", font=dict(size=14)),
+        legend2=dict(x=0.56, xanchor="left", y=0.35, yanchor="top", font=dict(size=13),
+                     bgcolor="rgba(255,255,255,0.8)"),
         xaxis=dict(tick, domain=[0, 1], anchor="y", type="category", categoryorder="array",
                    categoryarray=stages, tickfont=dict(size=15)),
         yaxis=dict(tick, domain=[0.56, 1], anchor="x", type="log", range=_log_range(stage_vals, 1.0),
@@ -427,11 +492,12 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
                    gridcolor="#e5e5e5"),
         xaxis2=dict(tick, domain=[0, 0.42], anchor="y2", type="category"),
         yaxis2=dict(tick, domain=[0, 0.36], anchor="x2", type="log", range=_log_range(total_vals, 1.0),
-                    title=dict(text="count", font=dict(size=14)), exponentformat="power", gridcolor="#e5e5e5"),
+                    title=dict(text="count", font=dict(size=14)), exponentformat="power", gridcolor="#e5e5e5",
+                    dtick=3 if total_vals and max(total_vals) >= 1e6 else 1),
         xaxis3=dict(tick, domain=[0.55, 1], anchor="y3", type="log", title=dict(text="input size n"),
-                    exponentformat="power", gridcolor="#e5e5e5"),
+                    exponentformat="power", gridcolor="#e5e5e5", dtick=1),
         yaxis3=dict(tick, domain=[0, 0.36], anchor="x3", type="log", title=dict(text="seconds"),
-                    exponentformat="power", gridcolor="#e5e5e5"),
+                    exponentformat="power", gridcolor="#e5e5e5", dtick=1),
     )
     head = dict(xref="paper", yref="paper", showarrow=False, yanchor="bottom", font=dict(size=15))
     annotations = [
@@ -450,17 +516,22 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
                                                "hidden widths fixed,<br>n from about n/32 up to n."),
                  x=0.775, y=0.18, xanchor="center", yanchor="middle", font=dict(size=15, color="#444")),
         ]
-        layout["xaxis3"]["range"] = [0, 1]
-        layout["yaxis3"]["range"] = [-4, 0]
+        layout["xaxis3"].update(range=[0, 1], visible=False)
+        layout["yaxis3"].update(range=[-4, 0], visible=False)
     else:
         spm = measured.seconds_per_madd
+        hidden = ", ".join(count_text(d) for d in measured.hidden[:4]) + (", …" if len(measured.hidden) > 4 else "")
         annotations.append(dict(
             head, x=0.55, xanchor="left", y=0.36, yshift=4,
-            text=(f"<b>Measured</b> (layers {', '.join(count_text(d) for d in measured.hidden[:4])}"
-                  f"{', …' if len(measured.hidden) > 4 else ''}); dashed: madds × {spm * 1e9:.2g} ns")))
-        layout["xaxis3"]["range"] = _log_range(ns, 0.1)[:1] + [float(np.log10(max(ns)) + 0.1)]
-        layout["xaxis3"]["range"][0] = float(np.log10(min(ns)) - 0.1)
-        ys = [v for s in series for v in s if v and v > 0]
-        layout["yaxis3"]["range"] = [float(np.log10(min(ys)) - 0.3), float(np.log10(max(ys)) + 0.3)]
+            text=f"<b>Measured</b> seconds, layers {hidden}; dashed: multiply-adds × {spm * 1e9:.2g} ns"))
+        if measured.reverse_seconds[-1] > 3 * measured.reverse_predicted[-1]:
+            annotations.append(dict(
+                head, x=1.0, xanchor="right", y=0.0, yanchor="bottom", yshift=4, font=dict(size=13, color="#444"),
+                text="reverse mode's time here is mostly fixed<br>per-layer overhead, not arithmetic"))
+        ys = [v for ser in series for v in ser if v is not None and v > 0]
+        layout["xaxis3"].update(range=[float(np.log10(min(ns))) - 0.1, float(np.log10(max(ns))) + 0.1],
+                                visible=True)
+        layout["yaxis3"].update(range=[float(np.log10(min(ys))) - 0.3, float(np.log10(max(ys))) + 0.5],
+                                visible=True)
     layout["annotations"] = annotations
     return {"traces": traces, "layout": layout}

@@ -117,7 +117,8 @@ class ChainRuleExplorer(Explorer):
         snap = self._compute(net, x, as_loss(loss))  # raises here: a bad constructor argument is a bug to see
         self._initial = (snap.net, snap.x, snap.loss)
         self._snap = snap
-        self._opts = view.Options(presentation=presentation,
+        # slides: big type, a fixed scale (colours comparable across edits), forward band on demand
+        self._opts = view.Options(presentation=presentation, show_forward=not presentation, width=1000 if presentation else 1100,
                                   color_limit=color_limit if color_limit is not None else (2.0 if presentation else None))
         self._selected_cell = None  # ("W1", i, j) / ("x", j, 0) / ("t", i, 0): what the slider scrubs
         self._quiz = {}
@@ -358,10 +359,11 @@ class ChainRuleExplorer(Explorer):
             self._step.value = K if step is None else step
             self._syncing_step = False
 
-    def set_options(self, *, free_limits: bool | None = None, show_weight_grads: bool | None = None) -> None:
-        """Free the colour limits per panel, or show the ∂L/∂W band."""
-        changes = {k: v for k, v in dict(free_limits=free_limits, show_weight_grads=show_weight_grads).items()
-                   if v is not None}
+    def set_options(self, *, free_limits: bool | None = None, show_weight_grads: bool | None = None,
+                    show_forward: bool | None = None) -> None:
+        """Free the colour limits per panel, show the ∂L/∂W band, show or hide the forward-mode band."""
+        changes = {k: v for k, v in dict(free_limits=free_limits, show_weight_grads=show_weight_grads,
+                                         show_forward=show_forward).items() if v is not None}
         self._opts = replace(self._opts, **changes)
         self._redraw()
 
@@ -470,6 +472,7 @@ class ChainRuleExplorer(Explorer):
             "x": self.x.tolist(),
             "loss": self.loss.to_dict(),
             "options": {"free_limits": self._opts.free_limits, "show_weight_grads": self._opts.show_weight_grads,
+                        "show_forward": self._opts.show_forward,
                         "presentation": self._opts.presentation, "color_limit": self._opts.color_limit},
             "seed": self._seed,
         }
@@ -502,7 +505,8 @@ class ChainRuleExplorer(Explorer):
         app = cls(net, d["x"], loss, seed=seed, presentation=bool(opts.get("presentation", False)),
                   color_limit=limit)
         app.set_options(free_limits=bool(opts.get("free_limits", False)),
-                        show_weight_grads=bool(opts.get("show_weight_grads", False)))
+                        show_weight_grads=bool(opts.get("show_weight_grads", False)),
+                        show_forward=bool(opts.get("show_forward", True)))
         app._sync_controls()
         return app
 
@@ -551,6 +555,7 @@ class ChainRuleExplorer(Explorer):
         self._reset = W.Button(description="↺ Reset", layout=W.Layout(width="90px"))
         self._free = W.Checkbox(value=False, description="own colour scale per panel", indent=False)
         self._grads = W.Checkbox(value=False, description="show ∂L/∂W1, ∂L/∂W2", indent=False)
+        self._forward = W.Checkbox(value=True, description="show forward mode", indent=False)
 
         self._W1 = MatrixEditor("W1", snap.net.weights[0], g(lambda i, j, t: self.set_weight(1, i, j, t)))
         self._W2 = MatrixEditor("W2", snap.net.weights[1], g(lambda i, j, t: self.set_weight(2, i, j, t)))
@@ -559,7 +564,7 @@ class ChainRuleExplorer(Explorer):
         self._too_big = W.HTML()
 
         self._scrub_cell = W.Dropdown(description="scrub", layout=W.Layout(width="170px"))
-        self._scrub_cell.style.description_width = "40px"
+        self._scrub_cell.style.description_width = "48px"
         self._scrub = W.FloatSlider(min=-3, max=3, step=0.01, continuous_update=True, readout_format=".2f",
                                     layout=W.Layout(width="300px"))
 
@@ -591,6 +596,7 @@ class ChainRuleExplorer(Explorer):
         self._reset.on_click(g(lambda _: self.reset()))
         self._free.observe(g(lambda ch: self.set_options(free_limits=ch["new"])), names=["value"])
         self._grads.observe(g(lambda ch: self.set_options(show_weight_grads=ch["new"])), names=["value"])
+        self._forward.observe(g(lambda ch: self.set_options(show_forward=ch["new"])), names=["value"])
         self._scrub_cell.observe(g(self._on_scrub_cell), names=["value"])
         self._scrub.observe(g(self._on_scrub), names=["value"])
         self._step.observe(g(self._on_step), names=["value"])
@@ -599,17 +605,34 @@ class ChainRuleExplorer(Explorer):
         self._fwd.on_click(g(lambda _: setattr(self._step, "value", min(self._step.max, self._step.value + 1))))
 
     def _layout(self) -> W.VBox:
-        header = W.HBox([self._preset, self._n, self._h, self._m, self._act1, self._act2, self._loss_kind,
-                         self._label], layout=W.Layout(flex_flow="row wrap", align_items="center"))
-        header2 = W.HBox([self._randomize, self._seed_box, self._reset, self._free, self._grads],
-                         layout=W.Layout(flex_flow="row wrap", align_items="center"))
-        self._editors = W.HBox([self._W1.widget, self._W2.widget, self._x_editor.widget, self._t_editor.widget,
-                                W.VBox([W.HTML("<b>scrub a cell</b>"), self._scrub_cell, self._scrub, self._too_big])],
+        row = dict(flex_flow="row wrap", align_items="center")
+        stepper = W.HBox([self._play, self._back, self._step, self._fwd], layout=W.Layout(align_items="center"))
+        scrub = W.VBox([W.HTML("<b>scrub a cell</b> (or click it in the figure)"), self._scrub_cell, self._scrub,
+                        self._too_big])
+        self._editors = W.HBox([self._W1.widget, self._W2.widget, self._x_editor.widget, self._t_editor.widget, scrub],
                                layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
-        stepper = W.HBox([self._play, self._back, self._step, self._fwd],
-                         layout=W.Layout(align_items="center"))
-        return W.VBox([W.HTML(CSS), header, header2, self._editors, W.HBox([self._equation, self._badge],
-                       layout=W.Layout(align_items="center")), stepper, self.figure, self._quiz_box,
+        equation = W.HBox([self._equation, self._badge], layout=W.Layout(align_items="center"))
+        if self._opts.presentation:
+            # one 1280×720 slide: two control rows and the figure; click a cell, drag the slider.
+            # The typed editors and the rarer controls fold away under "more".
+            self._step.description = "step"
+            self._step.style.description_width = "40px"
+            self._step.layout.width = "240px"
+            self._scrub.layout.width = "260px"
+            row1 = W.HBox([self._preset, self._act1, self._act2, self._scrub_cell, self._scrub], layout=W.Layout(**row))
+            row2 = W.HBox([stepper, self._forward, self._free], layout=W.Layout(**row))
+            more = W.Accordion([W.VBox([
+                W.HBox([self._n, self._h, self._m, self._loss_kind, self._label], layout=W.Layout(**row)),
+                W.HBox([self._randomize, self._seed_box, self._reset, self._grads], layout=W.Layout(**row)),
+                self._editors, equation, self._explain])])
+            more.set_title(0, "more: type values, sizes, loss, equation")
+            more.selected_index = None
+            return W.VBox([W.HTML(CSS), row1, row2, self.figure, self._quiz_box, self.status, more])
+        header = W.HBox([self._preset, self._n, self._h, self._m, self._act1, self._act2, self._loss_kind,
+                         self._label], layout=W.Layout(**row))
+        header2 = W.HBox([self._randomize, self._seed_box, self._reset, self._free, self._grads, self._forward],
+                         layout=W.Layout(**row))
+        return W.VBox([W.HTML(CSS), header, header2, self._editors, equation, stepper, self.figure, self._quiz_box,
                        self._explain, self.status])
 
     def _sync_controls(self) -> None:
@@ -654,6 +677,7 @@ class ChainRuleExplorer(Explorer):
             self._syncing_step = False
             self._free.value = self._opts.free_limits
             self._grads.value = self._opts.show_weight_grads
+            self._forward.value = self._opts.show_forward
         finally:
             self._syncing = False
         self._update_equation()

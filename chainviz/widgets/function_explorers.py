@@ -33,9 +33,46 @@ from ..timing import (ChainAt, JacobianAt, LinearApproximation, SweepTimes, call
 from ..views.functions import (component_names, composition_figure, count_text, jacobian_figure,
                                mode_cost_figure, ratio_text)
 from ..views.style import fmt
-from .base import CSS, Explorer
+from .base import CSS, Explorer, changed
 
 BAD = "cv-bad"
+
+
+def _paths(delta: dict, prefix: str = ""):
+    """``{"title": {"text": t}}`` -> ``[("title.text", t)]``: nested dicts become property paths, lists stay whole."""
+    for k, v in delta.items():
+        path = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, dict) and v:
+            yield from _paths(v, path)
+        else:
+            yield path, v
+
+
+class _FunctionExplorer(Explorer):
+    """:class:`Explorer` whose updates set property paths, so a changed ``title.text`` keeps the title's font.
+
+    ``Explorer._apply`` passes partial nested dicts to ``update(..., overwrite=True)``,
+    which replaces the whole nested object (the title loses its subtitle, an
+    axis its domain). Setting each changed path instead merges; still one
+    ``batch_update``, so still one message.
+    """
+
+    def _apply(self, spec: dict) -> None:
+        old = self._spec
+        trace_changes = [changed(o, n) for o, n in zip(old["traces"], spec["traces"])]
+        layout_change = changed(old["layout"], spec["layout"])
+        if any(trace_changes) or layout_change:
+            with self.figure.batch_update():
+                for trace, delta in zip(self.figure.data, trace_changes):
+                    for path, v in _paths(delta or {}):
+                        trace[path] = v
+                for key in ("annotations", "shapes"):  # matched by index in plotly: replace whole
+                    if layout_change and key in layout_change:
+                        self.figure.layout[key] = spec["layout"].get(key, [])
+                        del layout_change[key]
+                for path, v in _paths(layout_change or {}):
+                    self.figure.layout[path] = v
+        self._spec = spec
 
 
 def parse_number(text: str, name: str) -> float:
@@ -68,7 +105,7 @@ def _slider_limit(x0: np.ndarray) -> float:
     return float(np.ceil(max(3.0, 2 * float(np.max(np.abs(x0))))))
 
 
-class _PointExplorer(Explorer):
+class _PointExplorer(_FunctionExplorer):
     """An explorer with an input point ``x``: one slider and one typed field per coordinate.
 
     Subclasses implement ``_compute(x)`` (raise on bad input, return a new
@@ -471,7 +508,7 @@ def _check_drawable(w: tuple) -> None:
         raise ValueError(f"widths[{big[0]}] = {w[big[0]]} is larger than {MAX_WIDTH:.0e}, beyond this view")
 
 
-class ModeCostExplorer(Explorer):
+class ModeCostExplorer(_FunctionExplorer):
     """Forward vs reverse mode for a scalar loss after widths ``[n, d_1, ..., d_L]``: predicted and measured.
 
     Parameters

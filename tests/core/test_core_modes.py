@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -182,11 +187,25 @@ def test_bad_widths_name_the_offending_entry(widths, exc, words):
 
 def test_measure_sweeps_reverse_is_much_faster_when_the_input_is_wide():
     # forward mode carries 30 × 20000 matrices (~18M multiply-adds); reverse mode rows (~0.6M).
-    # Predicted ratio ≈ 30: a 3× margin holds on any machine, loaded or not.
     assert cv.mode_cost([20000, 30, 30, 1]).madds_ratio > 25
-    # Timing noise only ever adds time (on a loaded 2-core machine a BLAS call can wait
-    # ~8 ms for its threads), so take the best of three medians for each sweep.
-    runs = [measure_sweeps([20000, 30, 30, 1], repeats=5) for _ in range(3)]
+    # Measured in a child process with single-threaded BLAS: with threaded BLAS on a loaded
+    # 2-core machine a 0.3 ms vector-matrix product can wait ~8-10 ms for its helper thread,
+    # which measures the scheduler, not the arithmetic. Noise only ever adds time, so the best
+    # of three medians is taken. Predicted ratio ≈ 30, seen 11-80 under load: 3× holds widely.
+    probe = (
+        "import json; from chainviz.modes import measure_sweeps; "
+        "print(json.dumps([measure_sweeps([20000, 30, 30, 1], repeats=5) for _ in range(3)]))"
+    )
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    runs = json.loads(out.stdout.strip().splitlines()[-1])
     t_fwd, t_rev = min(f for f, _ in runs), min(r for _, r in runs)
     assert t_fwd > 0 and t_rev > 0
-    assert t_fwd / t_rev > 3
+    assert t_fwd / t_rev > 3, runs
+
+
+def test_measure_sweeps_returns_two_positive_medians():
+    t_fwd, t_rev = measure_sweeps([50, 4, 1], repeats=3, seed=1)
+    assert isinstance(t_fwd, float) and isinstance(t_rev, float)
+    assert t_fwd > 0 and t_rev > 0
