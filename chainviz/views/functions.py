@@ -366,6 +366,7 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
                      f"{point_text(np.ravel(closed_form))}, differs by {_small(diff)}")
     if not ok:
         lines.append("a mismatch: a Jacobian callable you passed is probably wrong")
+    tone = OK_COLOR if ok else BAD_COLOR
     low = COLORBAR_ROOM if bars else 0  # the colour bar sits between the panels and these lines
     chain_text = (f"shapes: ({_shape(p, m)})({_shape(m, n)}) = {_shape(p, n)}   "
                   f"(p×m)(m×n) = p×n: the inner m = {m}, the length of f(x), cancels")
@@ -375,8 +376,8 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
         + [dict(text=chain_text, x=0.0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top",
                 yshift=-34 - low, showarrow=False, font=dict(size=15)),
            dict(text="<br>".join(lines), x=0.0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top",
-                yshift=-62 - low, showarrow=False, align="left", font=dict(size=15, color=OK_COLOR if ok else BAD_COLOR),
-                bordercolor=OK_COLOR if ok else BAD_COLOR, borderwidth=2, borderpad=5,
+                yshift=-62 - low, showarrow=False, align="left", font=dict(size=15, color=tone),
+                bordercolor=tone, borderwidth=2, borderpad=5,
                 bgcolor="#eef7ee" if ok else "#fdecec")]
     )
     if closed_form is not None or not ok:
@@ -451,23 +452,28 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
         ns = [int(v) for v in measured.ns]
         series = [rounded(a)[0] for a in (measured.forward_seconds, measured.reverse_seconds,
                                            measured.forward_predicted, measured.reverse_predicted)]
+    def end_label(word: str) -> list[str]:  # the line is named at its last point, no legend needed
+        return [""] * (len(ns) - 1) + [word] if ns else []
+
     traces += [
-        dict(line, type="scatter", mode="lines+markers", name="forward, measured", x=ns, y=series[0],
-             marker=dict(color=FORWARD_COLOR, size=10), line=dict(color=FORWARD_COLOR, width=2)),
-        dict(line, type="scatter", mode="lines+markers", name="reverse, measured", x=ns, y=series[1],
-             marker=dict(color=REVERSE_COLOR, size=10, symbol="square"), line=dict(color=REVERSE_COLOR, width=2)),
+        dict(line, type="scatter", mode="lines+markers+text", name="forward, measured", x=ns, y=series[0],
+             marker=dict(color=FORWARD_COLOR, size=10), line=dict(color=FORWARD_COLOR, width=2),
+             text=end_label("forward"), textposition="top left", textfont=dict(size=14, color=FORWARD_COLOR)),
+        dict(line, type="scatter", mode="lines+markers+text", name="reverse, measured", x=ns, y=series[1],
+             marker=dict(color=REVERSE_COLOR, size=10, symbol="square"), line=dict(color=REVERSE_COLOR, width=2),
+             text=end_label("reverse"), textposition="top left", textfont=dict(size=14, color=REVERSE_COLOR)),
         dict(line, type="scatter", mode="lines", name="forward, predicted", x=ns, y=series[2],
              line=dict(color=FORWARD_COLOR, width=2, dash="dash")),
         dict(line, type="scatter", mode="lines", name="reverse, predicted", x=ns, y=series[3],
              line=dict(color=REVERSE_COLOR, width=2, dash="dash")),
     ]
     for t in traces[4:]:
-        t["showlegend"] = measured is not None
-        t["legend"] = "legend2"
+        t["showlegend"] = False
 
     tick = dict(tickfont=dict(size=TICK_SIZE), title=dict(font=dict(size=14)))
     stage_vals = list(cost.forward_carried) + list(cost.reverse_carried)
     total_vals = [cost.forward_madds, cost.forward_peak, cost.reverse_madds, cost.reverse_peak]
+    stage_range = _log_range(stage_vals, 1.0)
     layout = dict(
         width=980, height=780, autosize=False, margin=dict(l=80, r=24, t=130, b=70),
         font=dict(FONT, size=14), paper_bgcolor="white", plot_bgcolor="white",
@@ -483,12 +489,11 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
             x=0.0, xanchor="left", xref="paper", y=0.985, yanchor="top", yref="container", font=dict(size=18)),
         barmode="group", bargap=0.25, bargroupgap=0.05, hoverlabel=dict(font=dict(size=15)),
         legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom", font=dict(size=14)),
-        legend2=dict(x=0.56, xanchor="left", y=0.35, yanchor="top", font=dict(size=13),
-                     bgcolor="rgba(255,255,255,0.8)"),
         xaxis=dict(tick, domain=[0, 1], anchor="y", type="category", categoryorder="array",
                    categoryarray=stages, tickfont=dict(size=15)),
-        yaxis=dict(tick, domain=[0.56, 1], anchor="x", type="log", range=_log_range(stage_vals, 1.0),
-                   title=dict(text="numbers carried", font=dict(size=14)), dtick=1, exponentformat="power",
+        yaxis=dict(tick, domain=[0.56, 1], anchor="x", type="log", range=stage_range,
+                   title=dict(text="numbers carried", font=dict(size=14)),
+                   dtick=1 if stage_range[1] - stage_range[0] <= 8 else 2, exponentformat="power",
                    gridcolor="#e5e5e5"),
         xaxis2=dict(tick, domain=[0, 0.42], anchor="y2", type="category"),
         yaxis2=dict(tick, domain=[0, 0.36], anchor="x2", type="log", range=_log_range(total_vals, 1.0),
@@ -520,14 +525,9 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
         layout["yaxis3"].update(range=[-4, 0], visible=False)
     else:
         spm = measured.seconds_per_madd
-        hidden = ", ".join(count_text(d) for d in measured.hidden[:4]) + (", …" if len(measured.hidden) > 4 else "")
         annotations.append(dict(
             head, x=0.55, xanchor="left", y=0.36, yshift=4,
-            text=f"<b>Measured</b> seconds, layers {hidden}; dashed: multiply-adds × {spm * 1e9:.2g} ns"))
-        if measured.reverse_seconds[-1] > 3 * measured.reverse_predicted[-1]:
-            annotations.append(dict(
-                head, x=1.0, xanchor="right", y=0.0, yanchor="bottom", yshift=4, font=dict(size=13, color="#444"),
-                text="reverse mode's time here is mostly fixed<br>per-layer overhead, not arithmetic"))
+            text=f"<b>Measured</b> (solid); dashed: multiply-adds × {spm * 1e9:.2g} ns"))
         ys = [v for ser in series for v in ser if v is not None and v > 0]
         layout["xaxis3"].update(range=[float(np.log10(min(ns))) - 0.1, float(np.log10(max(ns))) + 0.1],
                                 visible=True)

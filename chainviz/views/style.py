@@ -27,22 +27,29 @@ HIGHLIGHT = "#ff9f00"  # orange: visible on both ends of the blue-red scale
 MUTED_OPACITY = 0.15
 
 
-def rounded(a: np.ndarray, digits: int = DIGITS) -> list:
-    """``a`` rounded to ``digits`` significant figures, as nested lists (NaN -> None).
+def rounded(a: np.ndarray, digits: int = DIGITS) -> np.ndarray:
+    """``a`` rounded to ``digits`` significant figures (NaN stays NaN).
 
     plotly would otherwise send every float at full precision (17 digits);
     rounding first keeps an edit's message small and the printed labels exact.
     """
-    a = np.asarray(a, dtype=float)
-    out = np.full(a.shape, np.nan)
-    finite = np.isfinite(a)
-    nz = finite & (a != 0)
-    out[finite & (a == 0)] = 0.0
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    out = a.copy()
+    nz = np.isfinite(a) & (a != 0)
     if nz.any():
         mags = np.floor(np.log10(np.abs(a[nz])))
         scale = 10.0 ** (digits - 1 - mags)
         out[nz] = np.round(a[nz] * scale) / scale
-    return [[None if np.isnan(v) else float(v) for v in row] for row in np.atleast_2d(out)]
+    return out
+
+
+def for_plotly(z: np.ndarray) -> np.ndarray:
+    """A rounded matrix in the form plotly validates fastest: a float array, or an
+    object array with ``None`` for blanks (NaN is not valid JSON; ``None`` is a gap)."""
+    z = rounded(z)
+    if np.isnan(z).any():
+        z = np.where(np.isnan(z), None, z).astype(object)
+    return z
 
 
 def fmt(v: float, digits: int = DIGITS) -> str:
@@ -67,7 +74,7 @@ def heatmap(z, *, labelled: bool, c: float, hovertemplate: str, name: str, xaxis
     return dict(
         type="heatmap",
         name=name,
-        z=rounded(z),
+        z=for_plotly(z),
         x=list(range(k)),
         y=list(range(r)),
         xaxis=xaxis,

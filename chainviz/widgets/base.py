@@ -13,6 +13,7 @@ import html
 import math
 
 import ipywidgets as W
+import numpy as np
 import plotly.graph_objects as go
 
 STATUS_OK_STYLE = "color:#1b5e20"
@@ -31,14 +32,21 @@ CSS = """
 """
 
 
-def _close(a, b) -> bool:
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            return False
+        if a.dtype.kind == "f" and b.dtype.kind == "f":
+            return bool(np.array_equal(a, b, equal_nan=True))
+        return bool(np.all(a == b)) if a.size else True
     if isinstance(a, float) and isinstance(b, float):
         return a == b or (math.isnan(a) and math.isnan(b))
     return a == b
 
 
 def changed(old, new):
-    """The part of ``new`` that differs from ``old`` (both plain dicts/lists), or ``None`` if equal.
+    """The part of ``new`` that differs from ``old`` (dicts, lists, arrays), or ``None`` if equal.
 
     Dicts are compared key by key so that a trace update names only the
     properties that changed; lists are compared whole (plotly replaces arrays).
@@ -53,7 +61,7 @@ def changed(old, new):
                 if d is not None:
                     out[k] = d if isinstance(v, dict) else v
         return out or None
-    return None if _close(old, new) else new
+    return None if _same(old, new) else new
 
 
 class Explorer:
@@ -84,12 +92,15 @@ class Explorer:
         layout_change = changed(old["layout"], spec["layout"])
         if not any(trace_changes) and not layout_change:
             return
+        # Set each changed leaf by its property path: ``update(delta, overwrite=True)`` would
+        # replace a whole nested object by its partial delta (an axis whose domain moved
+        # would lose ``visible=False`` and ``range``; the colour bar its position).
         with self.figure.batch_update():
             for trace, delta in zip(self.figure.data, trace_changes):
-                if delta:
-                    trace.update(delta, overwrite=True)
-            if layout_change:
-                self.figure.layout.update(_layout_delta(old["layout"], spec["layout"], layout_change), overwrite=True)
+                for path, value in _paths(delta or {}):
+                    trace[path] = value
+            for path, value in _layout_paths(old["layout"], spec["layout"], layout_change or {}):
+                self.figure.layout[path] = value
         self._spec = spec
 
     # -- status line -------------------------------------------------------------
@@ -121,9 +132,33 @@ class Explorer:
         display(self.widget)
 
 
-def _layout_delta(old: dict, new: dict, delta: dict) -> dict:
-    # Annotation and shape lists are replaced whole: plotly matches them by index.
+def _paths(delta: dict, prefix: str = ""):
+    """``{"title": {"text": t}}`` -> ``("title.text", t)``: nested dicts become property paths, lists stay whole."""
+    for k, v in delta.items():
+        path = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, dict) and v:
+            yield from _paths(v, path)
+        else:
+            yield path, v
+
+
+def _layout_paths(old: dict, new: dict, delta: dict):
+    """Property paths of a layout change.
+
+    Annotations and shapes are matched by index in plotly: when both lists have the
+    same length and every item the same properties, only the changed properties of the
+    changed items are sent (``annotations[16].text``: a new loss value is a few bytes,
+    not the whole list); otherwise the list is replaced whole.
+    """
+    delta = dict(delta)
     for key in ("annotations", "shapes"):
-        if key in delta:
-            delta[key] = new.get(key, [])
-    return delta
+        if key not in delta:
+            continue
+        del delta[key]
+        o, n = old.get(key, []), new.get(key, [])
+        if len(o) == len(n) and all({p for p, _ in _paths(a)} == {p for p, _ in _paths(b)} for a, b in zip(o, n)):
+            for i, (a, b) in enumerate(zip(o, n)):
+                yield from _paths(changed(a, b) or {}, f"{key}[{i}]")
+        else:
+            yield key, n
+    yield from _paths(delta)

@@ -30,7 +30,7 @@ from ..views import chain as view
 from ..views import export
 from ..views.style import fmt
 from .base import CSS, Explorer
-from .editors import MatrixEditor
+from .editors import CellPicker, MatrixEditor
 
 QUIZ_TOLERANCE = 0.01  # an answer within ±0.01 of the true value counts as right
 MAX_GRID = 8  # sizes up to this are edited in grids; larger ones by scrubbing only
@@ -154,7 +154,12 @@ class ChainRuleExplorer(Explorer):
 
     @net.setter
     def net(self, net: Net) -> None:
-        self._edit(lambda: self._compute(net, self._fit_x(net), self._fit_loss(net.m)), resized=True)
+        def make():
+            if not isinstance(net, Net):  # before net.n / net.m below
+                raise TypeError(f"net must be a chainviz Net, got {type(net).__name__}")
+            return self._compute(net, self._fit_x(net), self._fit_loss(net.m))
+
+        self._edit(make, resized=True)
 
     @property
     def x(self) -> np.ndarray:
@@ -212,13 +217,23 @@ class ChainRuleExplorer(Explorer):
             return False
         shape_changed = snap.net.widths != self._snap.net.widths
         structure_changed = shape_changed or snap.net.activations != self._snap.net.activations
+        last = (self._snap, self._opts, self._selected_cell)
         self._snap = snap
         if structure_changed and self._opts.step is not None:
             self._opts = replace(self._opts, step=None)
         if shape_changed:
             self._opts = replace(self._opts, selected=None)
             self._selected_cell = None
-        self._redraw()
+        try:
+            self._redraw()
+        except Exception as exc:  # a bug in the views: keep the state the figure still shows
+            self._snap, self._opts, self._selected_cell = last
+            try:
+                self._redraw()
+            except Exception:
+                pass
+            self._show_error(f"internal error ({type(exc).__name__}): {exc}")
+            return False
         if cell is not None:
             editor, i, j = cell
             editor.show_value(i, j, self._cell_value(editor, i, j))
@@ -375,7 +390,7 @@ class ChainRuleExplorer(Explorer):
         self._explain.value = ("<i>That panel is part of the exercise: check your answer first.</i>"
                                if (band, column) in hidden else self._explanation(band, column, i, j))
         if (band, column) in (("top", "W1"), ("top", "W2")):
-            self._select_scrub(f"{column}[{i},{j}]")
+            self._picker.select(column, i, j)
 
     # ------------------------------------------------------------------ exercises
     def answer(self, name: str, values) -> None:
@@ -557,14 +572,15 @@ class ChainRuleExplorer(Explorer):
         self._grads = W.Checkbox(value=False, description="show ∂L/∂W1, ∂L/∂W2", indent=False)
         self._forward = W.Checkbox(value=True, description="show forward mode", indent=False)
 
-        self._W1 = MatrixEditor("W1", snap.net.weights[0], g(lambda i, j, t: self.set_weight(1, i, j, t)))
-        self._W2 = MatrixEditor("W2", snap.net.weights[1], g(lambda i, j, t: self.set_weight(2, i, j, t)))
-        self._x_editor = MatrixEditor("x", snap.x, g(lambda i, j, t: self.set_input(i, t)), column=True)
-        self._t_editor = MatrixEditor("t", np.zeros(m), g(lambda i, j, t: self.set_target(i, t)), column=True)
+        # grids are built only for sizes a person can type into; larger nets are scrubbed
+        grid = (lambda v: v) if self._grids_enabled() else (lambda v: np.zeros((1, 1)))
+        self._W1 = MatrixEditor("W1", grid(snap.net.weights[0]), g(lambda i, j, t: self.set_weight(1, i, j, t)))
+        self._W2 = MatrixEditor("W2", grid(snap.net.weights[1]), g(lambda i, j, t: self.set_weight(2, i, j, t)))
+        self._x_editor = MatrixEditor("x", grid(snap.x), g(lambda i, j, t: self.set_input(i, t)), column=True)
+        self._t_editor = MatrixEditor("t", grid(np.zeros(m)), g(lambda i, j, t: self.set_target(i, t)), column=True)
         self._too_big = W.HTML()
 
-        self._scrub_cell = W.Dropdown(description="scrub", layout=W.Layout(width="170px"))
-        self._scrub_cell.style.description_width = "48px"
+        self._picker = CellPicker(g(self._on_pick))
         self._scrub = W.FloatSlider(min=-3, max=3, step=0.01, continuous_update=True, readout_format=".2f",
                                     layout=W.Layout(width="300px"))
 
@@ -597,7 +613,6 @@ class ChainRuleExplorer(Explorer):
         self._free.observe(g(lambda ch: self.set_options(free_limits=ch["new"])), names=["value"])
         self._grads.observe(g(lambda ch: self.set_options(show_weight_grads=ch["new"])), names=["value"])
         self._forward.observe(g(lambda ch: self.set_options(show_forward=ch["new"])), names=["value"])
-        self._scrub_cell.observe(g(self._on_scrub_cell), names=["value"])
         self._scrub.observe(g(self._on_scrub), names=["value"])
         self._step.observe(g(self._on_step), names=["value"])
         self._play.observe(g(self._on_play), names=["playing"])
@@ -607,7 +622,7 @@ class ChainRuleExplorer(Explorer):
     def _layout(self) -> W.VBox:
         row = dict(flex_flow="row wrap", align_items="center")
         stepper = W.HBox([self._play, self._back, self._step, self._fwd], layout=W.Layout(align_items="center"))
-        scrub = W.VBox([W.HTML("<b>scrub a cell</b> (or click it in the figure)"), self._scrub_cell, self._scrub,
+        scrub = W.VBox([W.HTML("<b>scrub a cell</b> (or click it in the figure)"), self._picker.widget, self._scrub,
                         self._too_big])
         self._editors = W.HBox([self._W1.widget, self._W2.widget, self._x_editor.widget, self._t_editor.widget, scrub],
                                layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
@@ -619,7 +634,8 @@ class ChainRuleExplorer(Explorer):
             self._step.style.description_width = "40px"
             self._step.layout.width = "240px"
             self._scrub.layout.width = "260px"
-            row1 = W.HBox([self._preset, self._act1, self._act2, self._scrub_cell, self._scrub], layout=W.Layout(**row))
+            row1 = W.HBox([self._preset, self._act1, self._act2, self._picker.widget, self._scrub],
+                          layout=W.Layout(**row))
             row2 = W.HBox([stepper, self._forward, self._free], layout=W.Layout(**row))
             more = W.Accordion([W.VBox([
                 W.HBox([self._n, self._h, self._m, self._loss_kind, self._label], layout=W.Layout(**row)),
@@ -660,14 +676,11 @@ class ChainRuleExplorer(Explorer):
                 ed.widget.layout.display = "" if grids else "none"
             self._too_big.value = "" if grids else (
                 f"<i>Sizes above {MAX_GRID} are edited by scrubbing one cell at a time.</i>")
-            cells = [f"W1[{i},{j}]" for i in range(h) for j in range(n)] + \
-                    [f"W2[{i},{j}]" for i in range(m) for j in range(h)] + [f"x[{j}]" for j in range(n)]
+            shapes = {"W1": (h, n), "W2": (m, h), "x": (n, 1)}
             if isinstance(snap.loss, MSE):
-                cells += [f"t[{i}]" for i in range(m)]
-            current = self._scrub_cell.value
-            self._scrub_cell.options = cells
-            self._scrub_cell.value = current if current in cells else cells[0]
-            self._scrub.value = self._cell_number(self._scrub_cell.value)
+                shapes["t"] = (m, 1)
+            self._picker.set_shapes(shapes)
+            self._scrub.value = self._cell_number(*self._picker.value)
             K = len(snap.factors)
             self._syncing_step = True
             self._step.max = K
@@ -712,25 +725,24 @@ class ChainRuleExplorer(Explorer):
         if not self._syncing_step:
             self.set_step(change["new"])
 
-    def _on_scrub_cell(self, change) -> None:
-        if not self._syncing and change["new"]:
-            self._syncing = True
-            self._scrub.value = self._cell_number(change["new"])
+    def _on_pick(self, name: str, i: int, j: int) -> None:
+        self._syncing = True
+        try:
+            self._scrub.value = self._cell_number(name, i, j)
+        finally:
             self._syncing = False
 
     def _on_scrub(self, change) -> None:
         if self._syncing:
             return
-        name, idx = self._parse_cell_name(self._scrub_cell.value)
+        name, i, j = self._picker.value
         v = change["new"]
-        if name == "W1":
-            self.set_weight(1, *idx, v)
-        elif name == "W2":
-            self.set_weight(2, *idx, v)
+        if name in ("W1", "W2"):
+            self.set_weight(int(name[1]), i, j, v)
         elif name == "x":
-            self.set_input(idx[0], v)
+            self.set_input(i, v)
         elif name == "t":
-            self.set_target(idx[0], v)
+            self.set_target(i, v)
 
     def _on_figure_click(self, trace, points, state) -> None:
         if not points.point_inds:
@@ -739,22 +751,12 @@ class ChainRuleExplorer(Explorer):
         i, j = points.ys[0], points.xs[0]
         self.select(band, column, int(i), int(j))
 
-    def _select_scrub(self, cell: str) -> None:
-        if cell in self._scrub_cell.options:
-            self._scrub_cell.value = cell
-
-    @staticmethod
-    def _parse_cell_name(cell: str):
-        name, rest = cell.split("[")
-        return name, tuple(int(v) for v in rest.rstrip("]").split(","))
-
-    def _cell_number(self, cell: str) -> float:
-        name, idx = self._parse_cell_name(cell)
+    def _cell_number(self, name: str, i: int, j: int) -> float:
         if name in ("W1", "W2"):
-            return float(self.net.weights[int(name[1]) - 1][idx])
+            return float(self.net.weights[int(name[1]) - 1][i, j])
         if name == "x":
-            return float(self.x[idx[0]])
-        return float(self.loss.target[idx[0]]) if isinstance(self.loss, MSE) else 0.0
+            return float(self.x[i])
+        return float(self.loss.target[i]) if isinstance(self.loss, MSE) else 0.0
 
     def _cell_value(self, editor: MatrixEditor, i: int, j: int) -> float:
         if editor is self._W1:

@@ -115,3 +115,69 @@ class MatrixEditor:
         for row in self.cells:
             for t in row:
                 t.disabled = not enabled
+
+
+class CellPicker:
+    """Which cell the scrub slider moves: a matrix name and a row and column index.
+
+    Works at any size (a list of every cell would not, at 256×256). ``on_change``
+    is called with ``(name, i, j)`` whenever the choice changes.
+    """
+
+    def __init__(self, on_change: Callable[[str, int, int], None]):
+        self._on_change = on_change
+        self._shapes: dict[str, tuple[int, int]] = {}
+        self._syncing = False
+        self.name = W.Dropdown(options=["W1"], description="scrub", layout=W.Layout(width="130px"))
+        self.name.style.description_width = "44px"
+        self.i = W.BoundedIntText(min=0, max=0, description="row", layout=W.Layout(width="100px"))
+        self.j = W.BoundedIntText(min=0, max=0, description="col", layout=W.Layout(width="100px"))
+        for wdg in (self.i, self.j):
+            wdg.style.description_width = "30px"
+        self.widget = W.HBox([self.name, self.i, self.j])
+        for wdg in (self.name, self.i, self.j):
+            wdg.observe(self._changed, names=["value"])
+
+    @property
+    def value(self) -> tuple[str, int, int]:
+        return self.name.value, self.i.value, self.j.value
+
+    def set_shapes(self, shapes: dict[str, tuple[int, int]]) -> None:
+        """The pickable matrices and their shapes; keeps the current cell where it still exists."""
+        self._shapes = dict(shapes)
+        self._syncing = True
+        try:
+            current = self.name.value
+            self.name.options = list(shapes)
+            self.name.value = current if current in shapes else next(iter(shapes))
+            self._bound()
+        finally:
+            self._syncing = False
+
+    def select(self, name: str, i: int, j: int) -> None:
+        if name not in self._shapes:
+            return
+        self._syncing = True
+        try:
+            self.name.value = name
+            self._bound()
+            self.i.value, self.j.value = i, j
+        finally:
+            self._syncing = False
+        self._on_change(*self.value)
+
+    def _bound(self) -> None:
+        r, k = self._shapes[self.name.value]
+        self.i.max, self.j.max = r - 1, k - 1
+        self.j.layout.display = "" if k > 1 else "none"
+
+    def _changed(self, change) -> None:
+        if self._syncing:
+            return
+        if change["owner"] is self.name:
+            self._syncing = True
+            try:
+                self._bound()
+            finally:
+                self._syncing = False
+        self._on_change(*self.value)

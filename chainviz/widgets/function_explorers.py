@@ -659,10 +659,9 @@ class ModeCostExplorer(_FunctionExplorer):
             raise
         self._apply(mode_cost_figure(self._cost, result))
         self._measured = result
-        big = -1
+        fwd, rev = result.forward_seconds[-1], result.reverse_seconds[-1]
         self._show_ok(
-            f"measured {len(result.ns)} sizes in {result.wall_seconds:.1f} s; at n = {count_text(result.ns[big])} "
-            f"forward took {result.forward_seconds[big] * 1e3:.3g} ms, reverse {result.reverse_seconds[big] * 1e3:.3g} ms "
-            f"(reverse {ratio_text(result.forward_seconds[big] / result.reverse_seconds[big])} faster)"
+            f"measured {len(result.ns)} sizes in {result.wall_seconds:.1f} s; at n = {count_text(result.ns[-1])} "
+            f"forward took {fwd * 1e3:.3g} ms, reverse {rev * 1e3:.3g} ms (reverse {ratio_text(fwd / rev)} faster)"
         )
         return result
