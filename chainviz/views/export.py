@@ -37,11 +37,25 @@ def _plain(tex: str) -> str:
     return out
 
 
-def write_html(path, figure, title: str, heading: str = "", note: str = "") -> Path:
-    """Write ``figure`` (a Figure or FigureWidget) to ``path`` as one offline HTML file."""
+def write_html(path, figure, title: str, heading: str = "", note: str = "", plotlyjs: str = "embed") -> Path:
+    """Write ``figure`` (a Figure or FigureWidget) to ``path`` as an offline HTML file.
+
+    ``plotlyjs="embed"`` puts plotly.js (~4.6 MB) inside the file, so the one file
+    is enough; ``"directory"`` refers to a ``plotly.min.js`` written beside it, so
+    several snapshots in one folder share one copy. Neither needs the internet.
+    """
     path = Path(path)
+    if plotlyjs not in ("embed", "directory"):
+        raise ValueError(f"plotlyjs must be 'embed' or 'directory', got {plotlyjs!r}")
     fig = go.Figure(figure)
-    body = fig.to_html(include_plotlyjs=True, full_html=False, config={"displaylogo": False})
+    body = fig.to_html(include_plotlyjs=True if plotlyjs == "embed" else "directory", full_html=False,
+                       config={"displaylogo": False})
+    if plotlyjs == "directory":
+        js = path.parent / "plotly.min.js"
+        if not js.exists():
+            from plotly.offline import get_plotlyjs
+
+            js.write_text(get_plotlyjs(), encoding="utf-8")
     path.write_text(_PAGE.format(title=html.escape(title), heading=html.escape(_plain(heading)), note=note,
                                  figure=body), encoding="utf-8")
     return path

@@ -22,6 +22,8 @@ from ..net import sub
 from ..timing import ChainAt, JacobianAt, LinearApproximation, SweepTimes
 from .style import COLORSCALE, FONT, MAX_LABELLED, fmt, heatmap, rounded, symmetric_limit
 
+#: Figure width (px): fits JupyterLab's output area at 1280 px with the file browser open.
+FIGURE_WIDTH = 860
 TITLE_SIZE = 20
 PANEL_TITLE_SIZE = 15
 OPERATOR_SIZE = 30
@@ -54,10 +56,10 @@ def _limit(*arrays) -> float:
     return rounded(np.array([symmetric_limit(*arrays)]))[0][0]
 
 
-def count_text(v: float) -> str:
-    """A count as printed on a bar: ``1,000``, ``10⁹``, ``9.01×10¹²``."""
+def count_text(v: float, plain_below: float = 10_000) -> str:
+    """A count as printed: ``1,000``, ``10⁹``, ``9.01×10¹²`` (powers of ten from ``plain_below`` on)."""
     v = float(v)
-    if v < 10_000:
+    if v < plain_below:
         return f"{v:,.0f}"
     e = int(np.floor(np.log10(v)))
     mant = float(f"{v / 10**e:.3g}")
@@ -118,15 +120,15 @@ class RowGeometry:
     margin: dict
 
 
-def panel_row(panels: Sequence[Panel], *, max_width: int = 980, max_plot_height: int = 420,
+def panel_row(panels: Sequence[Panel], *, max_width: int = FIGURE_WIDTH, max_plot_height: int = 420,
               top: int = 150, bottom: int = 50, left: int = 70, right: int = 24,
-              min_panel: int = 88, cell_max: int = 80, cell_min: int = 12) -> RowGeometry:
+              min_panel: int = 80, cell_max: int = 80, cell_min: int = 12) -> RowGeometry:
     """Place matrices side by side with equal square cells, top-aligned, within ``max_width``.
 
     Each panel is ``max(cols·cell, min_panel)`` px wide so its title fits;
     the space before a panel holds its operator and its row names.
     """
-    gaps = [(50 if p.operator else 24) + (34 if p.ticks else 0) + p.gap for p in panels]
+    gaps = [(40 if p.operator else 24) + (28 if p.ticks else 0) + p.gap for p in panels]
     gaps[0] = 0  # the first panel's row names sit in the left margin
     room = max_width - left - right - sum(gaps)
     # Panels narrower than min_panel take min_panel; the rest share what is left.
@@ -151,7 +153,7 @@ def panel_row(panels: Sequence[Panel], *, max_width: int = 980, max_plot_height:
         y_domains.append([1 - p.rows * cell / plot_h, 1.0])
         rows_mid = 1 - min(p.rows, prev_rows) * cell / plot_h / 2  # level with both neighbours' rows
         prev_rows = p.rows
-        ops.append(((x - g / 2 - (17 if p.ticks else 0)) / plot_w, rows_mid) if p.operator else None)
+        ops.append(((x - g / 2 - (14 if p.ticks else 0)) / plot_w, rows_mid) if p.operator else None)
         x += w
     margin = dict(l=left, r=right, t=top, b=bottom, pad=0)
     return RowGeometry(int(round(plot_w + left + right)), int(round(plot_h + top + bottom)), cell,
@@ -221,14 +223,22 @@ def _operator_annotations(geo: RowGeometry, panels: Sequence[Panel]) -> list[dic
             for p, at in zip(panels, geo.operator_at) if at is not None]
 
 
+def _title(title: str, subtitle: str, size: int = TITLE_SIZE) -> dict:
+    """A title with smaller grey lines under it, as one text block.
+
+    (plotly's own ``title.subtitle`` was seen drawn on top of the title in JupyterLab
+    when the figure was first drawn out of view; one block cannot collide with itself.)
+    """
+    lines = "".join(f"<br><span style='font-size:14px;color:#444'>{line}</span>" for line in subtitle.split("<br>"))
+    return dict(text=title + lines, x=0.0, xanchor="left", xref="paper", y=0.98, yanchor="top", yref="container",
+                font=dict(size=size))
+
+
 def _base_layout(geo: RowGeometry, title: str, subtitle: str) -> dict:
     return dict(
         width=geo.width, height=geo.height, margin=geo.margin, autosize=False,
         font=dict(FONT, size=14), paper_bgcolor="white", plot_bgcolor="white",
-        title=dict(text=title, subtitle=dict(text=subtitle, font=dict(size=14, color="#444")),
-                   x=0.0, xanchor="left", xref="paper", y=0.98, yanchor="top", yref="container",
-                   font=dict(size=TITLE_SIZE)),
-        hoverlabel=dict(font=dict(size=15)), showlegend=False,
+        title=_title(title, subtitle), hoverlabel=dict(font=dict(size=15)), showlegend=False,
     )
 
 
@@ -249,11 +259,11 @@ def jacobian_figure(at: JacobianAt, lin: LinearApproximation, input_names: Seque
     step = float(np.max(np.abs(lin.dx)))
     panels = [
         Panel(m, 1, f"{symbol}(x)<br>length {m}"),
-        Panel(m, n, f"<b>J{f_sub}(x)</b>  {_shape(m, n)}<br>at x = {at_x}", gap=10),
+        Panel(m, n, f"<b>J{f_sub}(x)</b>  {_shape(m, n)}<br>at x = {at_x}"),
         Panel(n, 1, f"Δx<br>length {n}", "·"),
         Panel(m, 1, f"J{f_sub}(x)·Δx<br>predicted", "=", ticks=False),
         Panel(m, 1, f"{symbol}(x+Δx)<br>− {symbol}(x)", "≈", ticks=False),
-        Panel(m, 1, "error<br>(true − predicted)", "", ticks=False, gap=10),
+        Panel(m, 1, "error<br>(2nd order)", "", ticks=False),
     ]
     geo = panel_row(panels, top=150)
     bars = max(m, n) > MAX_LABELLED  # no numbers on the cells: colour bars say what colours mean
@@ -324,7 +334,7 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
         Panel(p, n, f"<b>{names[2]}</b>  {_shape(p, n)}<br>h(x) = g(f(x)) = {point_text(chain.hx)}", "=",
               gap=20),
     ]
-    geo = panel_row(panels, top=150, bottom=110, min_panel=150, max_width=980)
+    geo = panel_row(panels, top=150, bottom=110, min_panel=150)
     bars = max(p, m, n) > MAX_LABELLED
     if bars:
         geo = _with_colorbar_room(geo)
@@ -425,14 +435,16 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
     rev_hover = [f"reverse mode: the row ∂L/∂{s} has length {count_text(v)}"
                  for s, v in zip(rev_x, cost.reverse_carried)]
     totals = ["multiply-adds", "most numbers held at once"]
-    bar = dict(type="bar", textposition="outside", cliponaxis=False, textfont=dict(size=13),
+    # Labels stay 13 px (never shrunk to fit a thin bar); powers of ten keep them short.
+    bar = dict(type="bar", textposition="outside", cliponaxis=False, textfont=dict(size=13), constraintext="none",
                hovertemplate="%{customdata}<extra></extra>")
+    label = (lambda v: count_text(v, 1000)) if L <= 12 else (lambda v: "")  # noqa: E731 - too many bars to label
     traces = [
         dict(bar, name="forward mode", x=fwd_x, y=list(cost.forward_carried), xaxis="x", yaxis="y",
-             marker=dict(color=FORWARD_COLOR), text=[count_text(v) for v in cost.forward_carried],
+             marker=dict(color=FORWARD_COLOR), text=[label(v) for v in cost.forward_carried],
              customdata=fwd_hover, showlegend=True, legendgroup="forward"),
         dict(bar, name="reverse mode", x=rev_x, y=list(cost.reverse_carried), xaxis="x", yaxis="y",
-             marker=dict(color=REVERSE_COLOR), text=[count_text(v) for v in cost.reverse_carried],
+             marker=dict(color=REVERSE_COLOR), text=[label(v) for v in cost.reverse_carried],
              customdata=rev_hover, showlegend=True, legendgroup="reverse"),
         dict(bar, name="forward mode", x=totals, y=[cost.forward_madds, cost.forward_peak], xaxis="x2", yaxis="y2",
              marker=dict(color=FORWARD_COLOR), text=[count_text(cost.forward_madds), count_text(cost.forward_peak)],
@@ -475,18 +487,16 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
     total_vals = [cost.forward_madds, cost.forward_peak, cost.reverse_madds, cost.reverse_peak]
     stage_range = _log_range(stage_vals, 1.0)
     layout = dict(
-        width=980, height=780, autosize=False, margin=dict(l=80, r=24, t=130, b=70),
+        width=FIGURE_WIDTH, height=800, autosize=False, margin=dict(l=80, r=24, t=150, b=70),
         font=dict(FONT, size=14), paper_bgcolor="white", plot_bgcolor="white",
-        title=dict(
-            text=(f"Scalar loss after {widths_text(w)}: forward mode does {ratio_text(cost.madds_ratio)} "
-                  f"the multiply-adds"),
-            subtitle=dict(
-                text=(f"and holds {ratio_text(cost.peak_ratio)} as many numbers at once. Between layers forward "
-                      f"carries d×n numbers, reverse a row of d: n = {count_text(n)} times fewer.<br>"
-                      f"Reverse mode's last row ∂L/∂x is as long as the input (n); it also keeps "
-                      f"{count_text(cost.stored_activations)} slopes from the forward pass."),
-                font=dict(size=14, color="#444")),
-            x=0.0, xanchor="left", xref="paper", y=0.985, yanchor="top", yref="container", font=dict(size=18)),
+        title=_title(
+            f"Forward mode does {ratio_text(cost.madds_ratio)} the multiply-adds of reverse mode",
+            f"for a scalar loss after {widths_text(w)}, and holds {ratio_text(cost.peak_ratio)} "
+            f"as many numbers at once.<br>"
+            f"Between layers forward mode carries d×n numbers, reverse mode a row of d: "
+            f"n = {count_text(n)} times fewer.<br>"
+            f"Reverse mode's last row ∂L/∂x is as long as the input (n); it also keeps "
+            f"{count_text(cost.stored_activations)} slopes from the forward pass.", size=18),
         barmode="group", bargap=0.25, bargroupgap=0.05, hoverlabel=dict(font=dict(size=15)),
         legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom", font=dict(size=14)),
         xaxis=dict(tick, domain=[0, 1], anchor="y", type="category", categoryorder="array",

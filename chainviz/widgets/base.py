@@ -126,6 +126,20 @@ class Explorer:
 
         return run
 
+    def _heading(self) -> str:
+        """One line above a static export (LaTeX allowed; shown as plain text)."""
+        return ""
+
+    def to_html(self, path, plotlyjs: str = "embed"):
+        """Write a static snapshot of the figure that renders with no kernel and no internet.
+
+        See :func:`chainviz.views.export.write_html` for ``plotlyjs``.
+        """
+        from ..views.export import write_html
+
+        return write_html(path, self.figure, title=f"chainviz — {type(self).__name__}", heading=self._heading(),
+                          note=html.escape(self.error), plotlyjs=plotlyjs)
+
     def _ipython_display_(self):
         from IPython.display import display
 

@@ -383,7 +383,18 @@ class ChainRuleExplorer(Explorer):
         self._redraw()
 
     def select(self, band: str, column: str, i: int, j: int) -> None:
-        """Select a cell as a click does: highlight what produces it and explain it."""
+        """Select a cell as a click does: highlight what produces it and explain it.
+
+        A cell outside every panel selects nothing: :attr:`error` says why.
+        """
+        panel = view.panels(self._snap).get((band, column))
+        if panel is None:
+            self._show_error(f"there is no panel {band}:{column} in this figure")
+            return
+        r, k = np.atleast_2d(panel["z"]).shape
+        if not (0 <= i < r and 0 <= j < k):
+            self._show_error(f"cell [{i},{j}] is outside {band}:{column}, which is {r}×{k}")
+            return
         self._opts = replace(self._opts, selected=(band, column, i, j))
         self._redraw()
         hidden = self._opts.hidden | ({("fwd", "loss")} if ("top", "J") in self._opts.hidden else set())
@@ -525,10 +536,10 @@ class ChainRuleExplorer(Explorer):
         app._sync_controls()
         return app
 
-    def to_html(self, path: str | Path) -> Path:
+    def to_html(self, path: str | Path, plotlyjs: str = "embed") -> Path:
         """Write a static snapshot (plotly.js embedded) that renders with no kernel and no internet."""
         return export.write_html(path, self.figure, title="chainviz — the chain rule, frozen",
-                                 heading=self._equation_text(), note=self._badge_text())
+                                 heading=self._equation_text(), note=self._badge_text(), plotlyjs=plotlyjs)
 
     def to_code(self, framework: str = "numpy") -> str:
         """A runnable snippet that rebuilds this net and input and computes J and ∂L/∂x.

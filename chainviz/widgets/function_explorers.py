@@ -33,46 +33,9 @@ from ..timing import (ChainAt, JacobianAt, LinearApproximation, SweepTimes, call
 from ..views.functions import (component_names, composition_figure, count_text, jacobian_figure,
                                mode_cost_figure, ratio_text)
 from ..views.style import fmt
-from .base import CSS, Explorer, changed
+from .base import CSS, Explorer
 
 BAD = "cv-bad"
-
-
-def _paths(delta: dict, prefix: str = ""):
-    """``{"title": {"text": t}}`` -> ``[("title.text", t)]``: nested dicts become property paths, lists stay whole."""
-    for k, v in delta.items():
-        path = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict) and v:
-            yield from _paths(v, path)
-        else:
-            yield path, v
-
-
-class _FunctionExplorer(Explorer):
-    """:class:`Explorer` whose updates set property paths, so a changed ``title.text`` keeps the title's font.
-
-    ``Explorer._apply`` passes partial nested dicts to ``update(..., overwrite=True)``,
-    which replaces the whole nested object (the title loses its subtitle, an
-    axis its domain). Setting each changed path instead merges; still one
-    ``batch_update``, so still one message.
-    """
-
-    def _apply(self, spec: dict) -> None:
-        old = self._spec
-        trace_changes = [changed(o, n) for o, n in zip(old["traces"], spec["traces"])]
-        layout_change = changed(old["layout"], spec["layout"])
-        if any(trace_changes) or layout_change:
-            with self.figure.batch_update():
-                for trace, delta in zip(self.figure.data, trace_changes):
-                    for path, v in _paths(delta or {}):
-                        trace[path] = v
-                for key in ("annotations", "shapes"):  # matched by index in plotly: replace whole
-                    if layout_change and key in layout_change:
-                        self.figure.layout[key] = spec["layout"].get(key, [])
-                        del layout_change[key]
-                for path, v in _paths(layout_change or {}):
-                    self.figure.layout[path] = v
-        self._spec = spec
 
 
 def parse_number(text: str, name: str) -> float:
@@ -87,6 +50,14 @@ def parse_number(text: str, name: str) -> float:
     if not np.isfinite(v):
         raise ValueError(f"{name} is {text!r}: it must be a finite number")
     return v
+
+
+def _is_echo(change) -> bool:
+    """True for a slider change that only adds float noise (the browser sends ``min + k·step``,
+    e.g. 0.10000000000000009 for 0.1, some time after drawing the slider). Acting on it would
+    recompute nothing new and wipe the status line."""
+    old, new = change["old"], change["new"]
+    return abs(new - old) <= 1e-9 * max(1.0, abs(old))
 
 
 def _check_names(names, n: int) -> list[str]:
@@ -105,7 +76,7 @@ def _slider_limit(x0: np.ndarray) -> float:
     return float(np.ceil(max(3.0, 2 * float(np.max(np.abs(x0))))))
 
 
-class _PointExplorer(_FunctionExplorer):
+class _PointExplorer(Explorer):
     """An explorer with an input point ``x``: one slider and one typed field per coordinate.
 
     Subclasses implement ``_compute(x)`` (raise on bad input, return a new
@@ -138,7 +109,7 @@ class _PointExplorer(_FunctionExplorer):
 
     # -- events ------------------------------------------------------------------------
     def _on_slider(self, j: int, change) -> None:
-        if self._syncing:
+        if self._syncing or _is_echo(change):
             return
         x = self._x_ui()
         x[j] = float(change["new"])
@@ -277,7 +248,7 @@ class JacobianExplorer(_PointExplorer):
         return jacobian_figure(state.at, state.linear, self._names, self._output_names)
 
     def _on_dx(self, j: int, change) -> None:
-        if self._syncing:
+        if self._syncing or _is_echo(change):
             return
         dx = np.array([s.value for s in self.dx_sliders], dtype=float)
         try:
@@ -508,7 +479,7 @@ def _check_drawable(w: tuple) -> None:
         raise ValueError(f"widths[{big[0]}] = {w[big[0]]} is larger than {MAX_WIDTH:.0e}, beyond this view")
 
 
-class ModeCostExplorer(_FunctionExplorer):
+class ModeCostExplorer(Explorer):
     """Forward vs reverse mode for a scalar loss after widths ``[n, d_1, ..., d_L]``: predicted and measured.
 
     Parameters
@@ -583,8 +554,9 @@ class ModeCostExplorer(_FunctionExplorer):
         self._set(w)
 
     def _on_n(self, change) -> None:
-        if not self._syncing:
-            self._set((int(round(change["new"])),) + self._widths[1:])
+        n = int(round(change["new"]))
+        if not self._syncing and n != self._widths[0]:  # a float echo of the same n changes nothing
+            self._set((n,) + self._widths[1:])
 
     def _on_depth(self, change) -> None:
         if not self._syncing:

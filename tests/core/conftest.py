@@ -31,11 +31,14 @@ def ref_activation(name: str, z):
     """Each activation from its textbook formula, in autograd.numpy."""
     if name == "identity":
         return z
+    # Written so that neither the values nor autograd's derivatives overflow for large |z|
+    # (autograd differentiates tanh as 1/cosh², which overflows past |z| ≈ 355).
     if name == "sigmoid":
-        # σ(z) = 1 / (1 + e^-z) = (1 + tanh(z/2)) / 2; the tanh form never overflows
-        return 0.5 * (anp.tanh(0.5 * z) + 1.0)
+        # σ(z) = 1 / (1 + e^-z) = exp(-log(1 + e^-z))
+        return anp.exp(-anp.logaddexp(0.0, -z))
     if name == "tanh":
-        return anp.tanh(z)
+        # tanh(z) = 2σ(2z) - 1
+        return 2.0 * anp.exp(-anp.logaddexp(0.0, -2.0 * z)) - 1.0
     if name == "relu":
         # autograd differentiates `where` branch by branch: slope 0 at z = 0, as promised
         return anp.where(z > 0, z, 0.0 * z)
@@ -55,7 +58,8 @@ def ref_slope(name: str, z: np.ndarray) -> np.ndarray:
         s = 0.5 * (np.tanh(0.5 * z) + 1.0)
         return s * (1.0 - s)
     if name == "tanh":
-        return 1.0 / np.cosh(z) ** 2
+        e = np.exp(-2.0 * np.abs(z))  # sech²(z) = 4e^{-2|z|} / (1 + e^{-2|z|})², no overflow
+        return 4.0 * e / (1.0 + e) ** 2
     if name == "relu":
         return (z > 0).astype(float)
     if name == "leaky_relu":

@@ -104,6 +104,8 @@ def test_reverse_sweep_stage_labels(net_specs, loss_specs, data):
             expected.append(("z", l))
         expected.append(("a", l - 1))
     assert [(r.stage, r.layer) for r in rows] == expected
+    # each row is as long as its stage is wide: d_l for z_l and a_l, n for x
+    assert [len(r.values) for r in rows] == [spec.widths[layer] for _, layer in expected]
 
     def name(stage, layer):
         if stage == "a" and layer == 0:

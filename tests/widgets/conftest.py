@@ -22,10 +22,10 @@ widget_count()                how many ipywidgets exist now (to check nothing wa
 
 Chain-rule fixtures
 -------------------
-chain_expected(net, x, loss, step=None, grads=False)
+chain_expected(net, x, loss, step=None, grads=False, forward=True)
                               ``{"band:column": expected z}`` for every panel the
                               ChainRuleExplorer must show, from the core API
-assert_chain_figure(fig, net, x, loss, step=None, grads=False)
+assert_chain_figure(fig, net, x, loss, step=None, grads=False, forward=True, bands=None)
                               every visible trace of ``fig`` equals ``chain_expected`` to
                               3 significant digits, and exactly those traces are visible
 """
@@ -33,6 +33,7 @@ assert_chain_figure(fig, net, x, loss, step=None, grads=False)
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -96,9 +97,31 @@ def visible_traces():
     return _visible_traces
 
 
+def plain(obj):
+    """``obj`` with every ndarray/tuple turned into nested lists and NaN into ``None``: what
+    the browser receives, and comparable with ``==``."""
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return plain(obj.tolist())
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    return obj
+
+
 @pytest.fixture
 def figure_data():
-    return lambda fig: fig.to_dict()["data"]
+    """``figure_data(fig)``: every trace of ``fig`` as plain data (see :func:`plain`)."""
+    return lambda fig: plain(fig.to_dict()["data"])
+
+
+@pytest.fixture
+def plain_data():
+    return plain
 
 
 # -- numbers to display precision -----------------------------------------------------------
@@ -165,11 +188,24 @@ class MessageLog:
     @staticmethod
     def wire_bytes(payload) -> int:
         """Bytes of ``payload`` as the kernel sends it: plotly's trait serializer, then
-        jupyter_client's JSON packer (``ensure_ascii=False``, UTF-8)."""
+        jupyter_client's JSON packer (``ensure_ascii=False``, UTF-8), plus any binary
+        buffers (plotly sends 1-D numeric arrays as buffers beside the JSON)."""
         from plotly.serializers import _py_to_js
 
-        text = json.dumps(_py_to_js(payload, None), ensure_ascii=False, allow_nan=False)
-        return len(text.encode("utf-8"))
+        buffers = []
+
+        def strip(v):
+            if isinstance(v, dict):
+                return {k: strip(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [strip(x) for x in v]
+            if isinstance(v, (memoryview, bytes, bytearray)):
+                buffers.append(memoryview(v).nbytes)
+                return {"buffer": len(buffers) - 1}
+            return v
+
+        text = json.dumps(strip(_py_to_js(payload, None)), ensure_ascii=False, allow_nan=False)
+        return len(text.encode("utf-8")) + sum(buffers)
 
     def sizes(self) -> list[int]:
         return [self.wire_bytes(p) for p in self.payloads]
@@ -217,7 +253,7 @@ def _column(f) -> str:
     return ("D" if f.kind == "slope" else "W") + str(f.layer)
 
 
-def chain_expected_panels(net, x, loss, step=None, grads=False) -> dict[str, np.ndarray]:
+def chain_expected_panels(net, x, loss, step=None, grads=False, forward=True) -> dict[str, np.ndarray]:
     """Every panel of the chain-rule figure as the core computes it.
 
     ``top``: the factors (a slope factor shows only its diagonal; off-diagonal cells are
@@ -244,15 +280,16 @@ def chain_expected_panels(net, x, loss, step=None, grads=False) -> dict[str, np.
     carried = net.forward_sweep(x)  # input side first, last is J
     assert len(carried) == K
     for i, col in enumerate(cols):
-        out[f"fwd:{col}"] = carried[K - 1 - i] if i < K else np.eye(net.n)
+        if forward:
+            out[f"fwd:{col}"] = carried[K - 1 - i] if i < K else np.eye(net.n)
     if grads:
         for l, G in enumerate(net.weight_gradients(x, loss), start=1):
             out[f"grad:W{l}"] = G
     return out
 
 
-def _assert_chain_figure(fig, net, x, loss, step=None, grads=False, bands=None) -> None:
-    expected = chain_expected_panels(net, x, loss, step=step, grads=grads)
+def _assert_chain_figure(fig, net, x, loss, step=None, grads=False, forward=True, bands=None) -> None:
+    expected = chain_expected_panels(net, x, loss, step=step, grads=grads, forward=forward)
     shown = _visible_traces(fig)
     if bands is not None:
         expected = {k: v for k, v in expected.items() if k.split(":")[0] in bands}
