@@ -168,9 +168,16 @@ def scale_demo():
     return ModeCostExplorer(SCALE_WIDTHS)
 
 
+def scalar_chain_demo(example: str = "sin(x²)", x0: float = 1.0):
+    """The scalar chain rule live: ``"sin(x²)"`` or ``"(3x+1)²"``, h'(x) = g'(f(x))·f'(x) against the closed form."""
+    from .widgets.function_explorers import scalar_chain_demo as demo
+
+    return demo(example, x0)
+
+
 __all__ = [
     "ScalarChain", "SIN_X2", "SQUARE_3X_PLUS_1", "f_jacobian_demo", "J_jacobian_demo",
     "JACOBIAN_DEMO_X0", "JACOBIAN_DEMO_J0", "f_composition", "g_composition", "J_f_composition",
     "J_g_composition", "dh_composition", "SCALE_WIDTHS", "Preset", "PRESETS", "jacobian_demo",
-    "composition_demo", "scale_demo",
+    "composition_demo", "scale_demo", "scalar_chain_demo",
 ]

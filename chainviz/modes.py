@@ -149,3 +149,99 @@ def measure_sweeps(widths: Sequence[int], repeats: int = 5, seed: int = 0) -> tu
             fn()
             times[fn].append(time.perf_counter() - t0)
     return float(np.median(times[fwd])), float(np.median(times[rev]))
+
+
+# -- measured timing over n ----------------------------------------------------------------
+#: Forward mode carries d·n numbers; above this many (160 MB of float64) we refuse to measure.
+MAX_MEASURED_CARRIED = 20_000_000
+#: Total predicted multiply-adds of all timed sweeps; above this a measurement takes too long.
+MAX_MEASURED_MADDS = 10_000_000_000
+
+
+def measurement_sizes(n: int, points: int = 6, spread: float = 32.0) -> list[int]:
+    """Input sizes to time: about ``points`` sizes spaced evenly in log from ``n/spread`` to ``n``."""
+    lo = max(1.0, n / spread)
+    return sorted({int(round(v)) for v in np.geomspace(lo, n, points)})
+
+
+def check_measurable(widths: Sequence[int], points: int = 6, repeats: int = 3) -> list[int]:
+    """The sizes :func:`time_sweeps` would use for ``widths``, or a ``ValueError`` if it is too big.
+
+    Measuring runs real forward mode, which holds a ``d × n`` matrix: refuse
+    when that, or the total arithmetic of all repeats, would not fit.
+    """
+    w = check_widths(widths)
+    cost = mode_cost(w)
+    if cost.forward_peak > MAX_MEASURED_CARRIED:
+        biggest = max(w[1:])
+        n_max = MAX_MEASURED_CARRIED // biggest
+        raise ValueError(
+            f"too big to measure: forward mode would carry a {biggest}×{w[0]} matrix "
+            f"({cost.forward_peak:.3g} numbers, limit {MAX_MEASURED_CARRIED:.0e}). "
+            f"Lower n to at most {n_max} or make the layers narrower."
+        )
+    ns = measurement_sizes(w[0], points)
+    total = repeats * sum(mode_cost((k,) + w[1:]).forward_madds + mode_cost((k,) + w[1:]).primal_madds for k in ns)
+    if total > MAX_MEASURED_MADDS:
+        raise ValueError(
+            f"too slow to measure: timing forward mode over n up to {w[0]} would take about "
+            f"{total:.2g} multiply-adds (limit {MAX_MEASURED_MADDS:.0e}). Lower n or the widths."
+        )
+    return ns
+
+
+@dataclass(frozen=True)
+class SweepTimes:
+    """Measured and predicted cost of ``∂L/∂x`` for widths ``[n, *hidden]``, one entry per ``n``.
+
+    All arrays have the length of ``ns``. ``seconds_per_madd`` is one constant,
+    fitted on the forward sweeps (whose time is mostly arithmetic), that turns
+    multiply-adds into predicted seconds for both modes.
+    """
+
+    hidden: tuple
+    ns: np.ndarray
+    forward_seconds: np.ndarray
+    reverse_seconds: np.ndarray
+    forward_madds: np.ndarray
+    reverse_madds: np.ndarray
+    seconds_per_madd: float
+    wall_seconds: float
+
+    @property
+    def forward_predicted(self) -> np.ndarray:
+        return self.forward_madds * self.seconds_per_madd
+
+    @property
+    def reverse_predicted(self) -> np.ndarray:
+        return self.reverse_madds * self.seconds_per_madd
+
+
+def time_sweeps(widths: Sequence[int], points: int = 6, repeats: int = 3, seed: int = 0) -> SweepTimes:
+    """Time both sweeps for ``n`` from about ``n/32`` up to ``widths[0]``, hidden widths fixed.
+
+    Each size is timed ``repeats`` times (a fresh random sigmoid net of the
+    same widths each time, see :func:`chainviz.modes.measure_sweeps`) and the
+    fastest run kept.
+
+    Raises ``ValueError`` (from :func:`check_measurable`) for sizes that would not fit.
+    """
+    w = check_widths(widths)
+    ns = check_measurable(w, points, repeats)
+    t0 = time.perf_counter()
+    fwd, rev, fm, rm = [], [], [], []
+    for k in ns:
+        # The fastest of several single runs: the one least disturbed by other work on the machine.
+        runs = [measure_sweeps((k,) + w[1:], repeats=1, seed=seed) for _ in range(repeats)]
+        tf, tr = min(r[0] for r in runs), min(r[1] for r in runs)
+        cost = mode_cost((k,) + w[1:])
+        fwd.append(tf)
+        rev.append(tr)
+        fm.append(cost.forward_madds)
+        rm.append(cost.reverse_madds)
+    fwd, rev, fm, rm = (np.array(a, dtype=float) for a in (fwd, rev, fm, rm))
+    return SweepTimes(
+        hidden=w[1:], ns=np.array(ns), forward_seconds=fwd, reverse_seconds=rev,
+        forward_madds=fm, reverse_madds=rm, seconds_per_madd=float(np.median(fwd / fm)),
+        wall_seconds=time.perf_counter() - t0,
+    )

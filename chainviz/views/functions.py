@@ -12,14 +12,15 @@ shapes can be compared by eye and the shared inner dimension lines up.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
 from ..modes import ModeCost
 from ..net import sub
-from ..timing import ChainAt, JacobianAt, LinearApproximation, SweepTimes
+from ..jacobian import ChainAt, JacobianAt, LinearApproximation
+from ..modes import SweepTimes
 from .style import COLORSCALE, FONT, MAX_LABELLED, fmt, heatmap, rounded, symmetric_limit
 
 #: Figure width (px): fits JupyterLab's output area at 1280 px with the file browser open.
@@ -42,13 +43,32 @@ def component_names(symbol: str, k: int) -> list[str]:
     return [symbol] if k == 1 else [f"{symbol}{sub(i + 1)}" for i in range(k)]
 
 
-def point_text(v: np.ndarray, most: int = 6) -> str:
-    """A point as printed in titles: ``(1, 2.5)``; one number bare; long vectors cut after ``most``."""
+def point_text(v: np.ndarray, most: int = 6, short: bool = False) -> str:
+    """A point as printed in titles: ``(1, 2.5)``; one number bare; long vectors cut after ``most``.
+
+    A cut vector ends ``… (12 in all))``, or just ``…)`` when ``short``.
+    """
     v = np.atleast_1d(v)
     if v.size == 1:
         return fmt(float(v[0]))
-    shown = [fmt(float(a)) for a in v[:most]] + ([f"… ({v.size} in all)"] if v.size > most else [])
-    return "(" + ", ".join(shown) + ")"
+    rest = ["…" if short else f"… ({v.size} in all)"] if v.size > most else []
+    return "(" + ", ".join([fmt(float(a)) for a in v[:most]] + rest) + ")"
+
+
+def _text_px(text: str, size: int = PANEL_TITLE_SIZE) -> float:
+    """Rough width of ``text`` in px: digits and letters ~0.55 em, punctuation and spaces ~0.28 em."""
+    return sum((0.28 if c in " .,()" else 0.55) * size for c in text)
+
+
+def _fitted_point(label: str, v: np.ndarray, geo: "RowGeometry", k: int) -> str:
+    """``label`` + the point, with as many entries as fit over panel ``k`` (and 30 px into each gap)."""
+    x0, x1 = geo.x_domains[k]
+    room = (x1 - x0) * (geo.width - geo.margin["l"] - geo.margin["r"]) + 60
+    for most in range(np.atleast_1d(v).size, 0, -1):
+        text = label + point_text(v, most, short=True)
+        if _text_px(text) <= room:
+            return text
+    return label + point_text(v, 1, short=True)
 
 
 def _limit(*arrays) -> float:
@@ -223,23 +243,37 @@ def _operator_annotations(geo: RowGeometry, panels: Sequence[Panel]) -> list[dic
             for p, at in zip(panels, geo.operator_at) if at is not None]
 
 
-def _title(title: str, subtitle: str, size: int = TITLE_SIZE) -> dict:
-    """A title with smaller grey lines under it, as one text block.
+def _heading(layout: dict, title: str, subtitle: str, size: int = TITLE_SIZE) -> None:
+    """Put ``title`` (one line) at the top of the figure and ``subtitle`` (grey, ``<br>`` lines) under it.
 
-    (plotly's own ``title.subtitle`` was seen drawn on top of the title in JupyterLab
-    when the figure was first drawn out of view; one block cannot collide with itself.)
+    The subtitle is an annotation placed in pixels from the figure's top edge
+    (``layout`` must already hold ``height`` and ``margin``): plotly's own
+    ``title.subtitle`` was seen drawn over the title in JupyterLab, and a
+    multi-line title with ``yanchor="top"`` is pushed up out of the figure.
     """
-    lines = "".join(f"<br><span style='font-size:14px;color:#444'>{line}</span>" for line in subtitle.split("<br>"))
-    return dict(text=title + lines, x=0.0, xanchor="left", xref="paper", y=0.98, yanchor="top", yref="container",
-                font=dict(size=size))
+    height, top = layout["height"], layout["margin"]["t"]
+    plot_h = height - top - layout["margin"]["b"]
+    layout["title"] = dict(text=title, x=0.0, xanchor="left", xref="paper", y=1 - 10 / height, yanchor="top",
+                           yref="container", font=dict(size=size))
+    below_title = 10 + size + 12
+    layout.setdefault("annotations", []).insert(0, dict(
+        text=subtitle, x=0.0, xanchor="left", xref="paper", y=1 + (top - below_title) / plot_h, yanchor="top",
+        yref="paper", align="left", showarrow=False, font=dict(size=14, color="#444"), name="subtitle"))
+
+
+def subtitle_text(layout) -> str:
+    """The subtitle lines of a figure made here (for tests and the static export)."""
+    return next(a["text"] for a in layout["annotations"] if a.get("name") == "subtitle")
 
 
 def _base_layout(geo: RowGeometry, title: str, subtitle: str) -> dict:
-    return dict(
+    layout = dict(
         width=geo.width, height=geo.height, margin=geo.margin, autosize=False,
         font=dict(FONT, size=14), paper_bgcolor="white", plot_bgcolor="white",
-        title=_title(title, subtitle), hoverlabel=dict(font=dict(size=15)), showlegend=False,
+        hoverlabel=dict(font=dict(size=15)), showlegend=False,
     )
+    _heading(layout, title, subtitle)
+    return layout
 
 
 # -- JacobianExplorer -------------------------------------------------------------------
@@ -259,13 +293,15 @@ def jacobian_figure(at: JacobianAt, lin: LinearApproximation, input_names: Seque
     step = float(np.max(np.abs(lin.dx)))
     panels = [
         Panel(m, 1, f"{symbol}(x)<br>length {m}"),
-        Panel(m, n, f"<b>J{f_sub}(x)</b>  {_shape(m, n)}<br>at x = {at_x}"),
+        Panel(m, n, ""),  # titled below, once its width is known
         Panel(n, 1, f"Δx<br>length {n}", "·"),
         Panel(m, 1, f"J{f_sub}(x)·Δx<br>predicted", "=", ticks=False),
         Panel(m, 1, f"{symbol}(x+Δx)<br>− {symbol}(x)", "≈", ticks=False),
         Panel(m, 1, "error<br>(2nd order)", "", ticks=False),
     ]
     geo = panel_row(panels, top=150)
+    panels[1] = replace(panels[1], title=f"<b>J{f_sub}(x)</b>  {_shape(m, n)}<br>"
+                                         + _fitted_point("at x = ", at.x, geo, 1))
     bars = max(m, n) > MAX_LABELLED  # no numbers on the cells: colour bars say what colours mean
     if bars:
         geo = _with_colorbar_room(geo)
@@ -302,8 +338,8 @@ def jacobian_figure(at: JacobianAt, lin: LinearApproximation, input_names: Seque
     for k, (p, rows, cols_) in enumerate([(panels[0], fs, one), (panels[1], fs, xs), (panels[2], xs, one),
                                           (panels[3], fs, one), (panels[4], fs, one), (panels[5], fs, one)]):
         _matrix_axes(layout, k, geo, rows, cols_, p.ticks, col_ticks=(k == 1))
-    layout["annotations"] = ([_title_annotation(p.title, d) for p, d in zip(panels, geo.x_domains)]
-                             + _operator_annotations(geo, panels))
+    layout["annotations"] += ([_title_annotation(p.title, d) for p, d in zip(panels, geo.x_domains)]
+                              + _operator_annotations(geo, panels))
     return {"traces": traces, "layout": layout}
 
 
@@ -329,12 +365,14 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
     else:
         names = ("J<sub>g</sub>(f(x))", "J<sub>f</sub>(x)", "J<sub>g</sub>·J<sub>f</sub> = J<sub>g∘f</sub>(x)")
     panels = [
-        Panel(p, m, f"<b>{names[0]}</b>  {_shape(p, m)}<br>at f(x) = {at_fx}"),
-        Panel(m, n, f"<b>{names[1]}</b>  {_shape(m, n)}<br>at x = {at_x}", "·"),
-        Panel(p, n, f"<b>{names[2]}</b>  {_shape(p, n)}<br>h(x) = g(f(x)) = {point_text(chain.hx)}", "=",
-              gap=20),
+        Panel(p, m, f"<b>{names[0]}</b>  {_shape(p, m)}"),
+        Panel(m, n, f"<b>{names[1]}</b>  {_shape(m, n)}", "·"),
+        Panel(p, n, f"<b>{names[2]}</b>  {_shape(p, n)}", "=", gap=20),
     ]
     geo = panel_row(panels, top=150, bottom=110, min_panel=150)
+    where = [("at f(x) = ", chain.fx), ("at x = ", chain.x), ("h(x) = g(f(x)) = ", chain.hx)]
+    panels = [replace(pn, title=pn.title + "<br>" + _fitted_point(label, v, geo, k))
+              for k, (pn, (label, v)) in enumerate(zip(panels, where))]
     bars = max(p, m, n) > MAX_LABELLED
     if bars:
         geo = _with_colorbar_room(geo)
@@ -380,7 +418,7 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
     low = COLORBAR_ROOM if bars else 0  # the colour bar sits between the panels and these lines
     chain_text = (f"shapes: ({_shape(p, m)})({_shape(m, n)}) = {_shape(p, n)}   "
                   f"(p×m)(m×n) = p×n: the inner m = {m}, the length of f(x), cancels")
-    layout["annotations"] = (
+    layout["annotations"] += (
         [_title_annotation(pn.title, d) for pn, d in zip(panels, geo.x_domains)]
         + _operator_annotations(geo, panels)
         + [dict(text=chain_text, x=0.0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top",
@@ -489,14 +527,6 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
     layout = dict(
         width=FIGURE_WIDTH, height=800, autosize=False, margin=dict(l=80, r=24, t=150, b=70),
         font=dict(FONT, size=14), paper_bgcolor="white", plot_bgcolor="white",
-        title=_title(
-            f"Forward mode does {ratio_text(cost.madds_ratio)} the multiply-adds of reverse mode",
-            f"for a scalar loss after {widths_text(w)}, and holds {ratio_text(cost.peak_ratio)} "
-            f"as many numbers at once.<br>"
-            f"Between layers forward mode carries d×n numbers, reverse mode a row of d: "
-            f"n = {count_text(n)} times fewer.<br>"
-            f"Reverse mode's last row ∂L/∂x is as long as the input (n); it also keeps "
-            f"{count_text(cost.stored_activations)} slopes from the forward pass.", size=18),
         barmode="group", bargap=0.25, bargroupgap=0.05, hoverlabel=dict(font=dict(size=15)),
         legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom", font=dict(size=14)),
         xaxis=dict(tick, domain=[0, 1], anchor="y", type="category", categoryorder="array",
@@ -514,6 +544,14 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
         yaxis3=dict(tick, domain=[0, 0.36], anchor="x3", type="log", title=dict(text="seconds"),
                     exponentformat="power", gridcolor="#e5e5e5", dtick=1),
     )
+    _heading(layout,
+             f"Forward mode does {ratio_text(cost.madds_ratio)} the multiply-adds of reverse mode",
+             f"for a scalar loss after {widths_text(w)}, and holds {ratio_text(cost.peak_ratio)} "
+             f"as many numbers at once.<br>"
+             f"Between layers forward mode carries d×n numbers, reverse mode a row of d: "
+             f"n = {count_text(n)} times fewer.<br>"
+             f"Reverse mode's last row ∂L/∂x is as long as the input (n); it also keeps "
+             f"{count_text(cost.stored_activations)} slopes from the forward pass.", size=18)
     head = dict(xref="paper", yref="paper", showarrow=False, yanchor="bottom", font=dict(size=15))
     annotations = [
         dict(head, text="<b>What each mode carries between stages</b> (log scale)", x=0, xanchor="left", y=1.0,
@@ -543,5 +581,5 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
                                 visible=True)
         layout["yaxis3"].update(range=[float(np.log10(min(ys))) - 0.3, float(np.log10(max(ys))) + 0.5],
                                 visible=True)
-    layout["annotations"] = annotations
+    layout["annotations"] += annotations
     return {"traces": traces, "layout": layout}

@@ -32,6 +32,17 @@ CSS = """
 """
 
 
+def is_echo(change) -> bool:
+    """True for a slider change that only adds float noise.
+
+    Some time after drawing a FloatSlider the browser sends its value back as
+    ``min + k·step`` (0.10000000000000009 for 0.1). Acting on it would change
+    nothing a person asked for and wipe the status line.
+    """
+    old, new = change["old"], change["new"]
+    return abs(new - old) <= 1e-9 * max(1.0, abs(old))
+
+
 def _same(a, b) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)

@@ -29,7 +29,7 @@ from ..snapshot import Snapshot, snapshot
 from ..views import chain as view
 from ..views import export
 from ..views.style import fmt
-from .base import CSS, Explorer
+from .base import CSS, Explorer, is_echo
 from .editors import CellPicker, MatrixEditor
 
 QUIZ_TOLERANCE = 0.01  # an answer within ±0.01 of the true value counts as right
@@ -744,7 +744,7 @@ class ChainRuleExplorer(Explorer):
             self._syncing = False
 
     def _on_scrub(self, change) -> None:
-        if self._syncing:
+        if self._syncing or is_echo(change):
             return
         name, i, j = self._picker.value
         v = change["new"]

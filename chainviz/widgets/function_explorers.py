@@ -25,39 +25,18 @@ from typing import Callable, Sequence
 import ipywidgets as W
 import numpy as np
 
-from .._checks import as_vector
+from .._checks import as_vector, parse_number
 from ..examples import SIN_X2, SQUARE_3X_PLUS_1, SCALE_WIDTHS, ScalarChain
 from ..modes import ModeCost, check_widths, mode_cost
-from ..timing import (ChainAt, JacobianAt, LinearApproximation, SweepTimes, call_jacobian, chain_at,
-                      jacobian_at, linear_approximation, time_sweeps)
+from ..jacobian import (ChainAt, JacobianAt, LinearApproximation, call_jacobian, chain_at, jacobian_at,
+                        linear_approximation)
+from ..modes import SweepTimes, time_sweeps
 from ..views.functions import (component_names, composition_figure, count_text, jacobian_figure,
                                mode_cost_figure, ratio_text)
 from ..views.style import fmt
-from .base import CSS, Explorer
+from .base import CSS, Explorer, is_echo
 
 BAD = "cv-bad"
-
-
-def parse_number(text: str, name: str) -> float:
-    """A typed number (``'2.5'``, ``'-1e-3'``, ``'−2'``) as a finite float, or a ValueError naming the field."""
-    t = str(text).strip().replace("−", "-").replace(",", ".") if text is not None else ""
-    if not t:
-        raise ValueError(f"{name} is empty: type a number")
-    try:
-        v = float(t)
-    except ValueError:
-        raise ValueError(f"{name}: {text!r} is not a number") from None
-    if not np.isfinite(v):
-        raise ValueError(f"{name} is {text!r}: it must be a finite number")
-    return v
-
-
-def _is_echo(change) -> bool:
-    """True for a slider change that only adds float noise (the browser sends ``min + k·step``,
-    e.g. 0.10000000000000009 for 0.1, some time after drawing the slider). Acting on it would
-    recompute nothing new and wipe the status line."""
-    old, new = change["old"], change["new"]
-    return abs(new - old) <= 1e-9 * max(1.0, abs(old))
 
 
 def _check_names(names, n: int) -> list[str]:
@@ -86,6 +65,8 @@ class _PointExplorer(Explorer):
     def _build_point_controls(self, x0: np.ndarray, names: list[str]) -> W.VBox:
         self._names = names
         self._x = x0.copy()
+        # What the controls ask for; it differs from self._x only while an edit is refused.
+        self._pending = x0.copy()
         lim = _slider_limit(x0)
         self.sliders: list[W.FloatSlider] = []
         self.fields: list[W.Text] = []
@@ -109,11 +90,10 @@ class _PointExplorer(Explorer):
 
     # -- events ------------------------------------------------------------------------
     def _on_slider(self, j: int, change) -> None:
-        if self._syncing or _is_echo(change):
+        if self._syncing or is_echo(change):
             return
-        x = self._x_ui()
-        x[j] = float(change["new"])
-        self._edit(x, bad=self.fields[j])
+        self._pending[j] = float(change["new"])
+        self._edit(self._pending.copy(), bad=self.fields[j])
 
     def _on_field(self, j: int, change) -> None:
         if self._syncing:
@@ -123,12 +103,8 @@ class _PointExplorer(Explorer):
         except ValueError:
             self.fields[j].add_class(BAD)
             raise
-        x = self._x_ui()
-        x[j] = v
-        self._edit(x, bad=self.fields[j])
-
-    def _x_ui(self) -> np.ndarray:
-        return np.array([s.value for s in self.sliders], dtype=float)
+        self._pending[j] = v
+        self._edit(self._pending.copy(), bad=self.fields[j])
 
     def _edit(self, x: np.ndarray, bad=None) -> None:
         try:
@@ -144,6 +120,7 @@ class _PointExplorer(Explorer):
         self._apply(self._figure(state))
         self._state = state
         self._x = state.x.copy()
+        self._pending = state.x.copy()
         self._show_ok()
 
     def _sync_point(self, x: np.ndarray) -> None:
@@ -220,13 +197,11 @@ class JacobianExplorer(_PointExplorer):
         names = _check_names(names, n)
         self._names = names
         dx = np.full(n, 0.1) if dx is None else as_vector("dx", dx, n, against=f"x0 has length {n}")
-        self._m = None
         at = jacobian_at(f, x0, jacobian)
-        self._m = at.fx.size
+        self._m = at.fx.size  # later calls must return this length
         self._output_names = component_names("f", self._m)
-        self._dx = dx
-        state = (at, linear_approximation(f, at, dx))
-        self._state = _JacobianState(*state)
+        self._dx, self._dx_pending = dx, dx.copy()
+        self._state = _JacobianState(at, linear_approximation(f, at, dx))
         self._init_figure(self._figure(self._state))
         point = self._build_point_controls(x0, names)
         self.dx_sliders: list[W.FloatSlider] = []
@@ -248,9 +223,10 @@ class JacobianExplorer(_PointExplorer):
         return jacobian_figure(state.at, state.linear, self._names, self._output_names)
 
     def _on_dx(self, j: int, change) -> None:
-        if self._syncing or _is_echo(change):
+        if self._syncing or is_echo(change):
             return
-        dx = np.array([s.value for s in self.dx_sliders], dtype=float)
+        self._dx_pending[j] = float(change["new"])
+        dx = self._dx_pending.copy()
         try:
             state = self._compute(self._x, dx)
         except (ValueError, TypeError):
@@ -296,7 +272,7 @@ class JacobianExplorer(_PointExplorer):
             self._show_error(str(exc))
             raise
         self._commit(state)
-        self._dx = dx
+        self._dx, self._dx_pending = dx, dx.copy()
         self._syncing = True
         try:
             for s, v in zip(self.dx_sliders, dx):
@@ -458,6 +434,8 @@ def parse_widths(text: str) -> list:
         s = t.replace("−", "-").replace("_", "")
         power = re.fullmatch(r"(-?\d+)(?:\^|\*\*)(\d+)", s)
         if power:
+            if int(power.group(2)) > 15:  # refuse before Python spends minutes on 10^9999999
+                raise ValueError(f"{t} is larger than {MAX_WIDTH:.0e}, beyond this view")
             out.append(int(power.group(1)) ** int(power.group(2)))
             continue
         try:
