@@ -19,6 +19,22 @@ import numpy as np
 from ._checks import as_vector, shape_text
 
 
+def _point(x: np.ndarray) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in np.atleast_1d(x)) + ")"
+
+
+def _call(fn: Callable, x: np.ndarray, name: str, where: str) -> np.ndarray:
+    """``fn(x)`` as a float array; whatever user code raises or returns becomes a plain-words error."""
+    try:
+        out = fn(x)
+    except Exception as exc:  # user code may raise anything; report it, do not crash
+        raise ValueError(f"{name} raised {type(exc).__name__} at x = {where}: {exc}") from exc
+    try:
+        return np.array(out, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} returned {type(out).__name__} at x = {where}, not numbers") from None
+
+
 def evaluate(f: Callable, x: np.ndarray, name: str = "f", m: int | None = None) -> np.ndarray:
     """Call ``f(x)`` and return a finite ``(m,)`` array, or raise a plain-words error.
 
@@ -26,16 +42,8 @@ def evaluate(f: Callable, x: np.ndarray, name: str = "f", m: int | None = None) 
     returns the wrong shape, or returns NaN/inf gives a message naming ``f``
     and the point, never a traceback.
     """
-    where = "(" + ", ".join(f"{v:.4g}" for v in np.atleast_1d(x)) + ")"
-    try:
-        y = f(x)
-    except Exception as exc:  # user code may raise anything; report it, do not crash
-        raise ValueError(f"{name} raised {type(exc).__name__} at x = {where}: {exc}") from exc
-    try:
-        y = np.array(y, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} returned {type(y).__name__} at x = {where}, not numbers") from None
-    y = np.atleast_1d(y)
+    where = _point(x)
+    y = np.atleast_1d(_call(f, x, name, where))
     if y.ndim != 1:
         raise ValueError(f"{name} returned shape {shape_text(y.shape)} at x = {where}: it must return a vector")
     if m is not None and y.size != m:
@@ -67,10 +75,6 @@ def numerical_jacobian(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
     return J
 
 
-def _point(x: np.ndarray) -> str:
-    return "(" + ", ".join(f"{v:.4g}" for v in x) + ")"
-
-
 def call_jacobian(jacobian: Callable, x: np.ndarray, m: int, n: int, name: str = "jacobian") -> np.ndarray:
     """Call a user's Jacobian callable at ``x`` and return a finite ``(m, n)`` array.
 
@@ -79,14 +83,7 @@ def call_jacobian(jacobian: Callable, x: np.ndarray, m: int, n: int, name: str =
     special cases of the Jacobian.
     """
     where = _point(x)
-    try:
-        J = jacobian(x)
-    except Exception as exc:  # user code may raise anything; report it, do not crash
-        raise ValueError(f"{name} raised {type(exc).__name__} at x = {where}: {exc}") from exc
-    try:
-        J = np.array(J, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} returned {type(J).__name__} at x = {where}, not numbers") from None
+    J = _call(jacobian, x, name, where)
     if J.ndim == 0 or (J.ndim == 1 and m == 1 and J.size == n):
         J = J.reshape(1, -1)
     if J.shape != (m, n):
