@@ -167,6 +167,23 @@ def _band_text(s: Snapshot, band: str, step: int | None) -> str:
     return "<b>Weight gradients</b>: the outer product of the row reaching each layer and that layer's input"
 
 
+def revealing(s: Snapshot, hidden) -> set:
+    """The hidden slots plus the panels that would give them away at a glance.
+
+    J is forward mode's last carry; a slope factor's diagonal can be read off the
+    row it produces (∂L/∂z = ∂L/∂a ⊙ σ′) and the forward carry it scales.
+    """
+    out = set(hidden)
+    if ("top", "J") in out:
+        out.add(("fwd", "loss"))
+    cols = ["loss"] + [factor_column(f) for f in s.factors]
+    for k, f in enumerate(s.factors):
+        if f.kind == "slope" and ("top", cols[k + 1]) in out:
+            out.add(("rev", cols[k + 1]))  # the row after the slope factor
+            out.add(("fwd", cols[k]))  # the carry just after it (forward mode reads right to left)
+    return out
+
+
 def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
     """The whole figure for one state: 17 trace dicts (fixed slots) and a layout dict."""
     if s.net.depth != 2:
@@ -174,9 +191,7 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
     K = len(s.factors)
     step = None if opts.step is None or opts.step >= K else max(0, opts.step)
     P = panels(s, step)
-    hidden = set(opts.hidden)
-    if ("top", "J") in hidden:
-        hidden.add(("fwd", "loss"))  # forward mode's last carry is J itself
+    hidden = revealing(s, opts.hidden)
     for slot in hidden:
         if slot in P:
             p = P[slot]

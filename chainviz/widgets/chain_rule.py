@@ -397,7 +397,7 @@ class ChainRuleExplorer(Explorer):
             return
         self._opts = replace(self._opts, selected=(band, column, i, j))
         self._redraw()
-        hidden = self._opts.hidden | ({("fwd", "loss")} if ("top", "J") in self._opts.hidden else set())
+        hidden = view.revealing(self._snap, self._opts.hidden)
         self._explain.value = ("<i>That panel is part of the exercise: check your answer first.</i>"
                                if (band, column) in hidden else self._explanation(band, column, i, j))
         if (band, column) in (("top", "W1"), ("top", "W2")):

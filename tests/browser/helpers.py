@@ -386,3 +386,325 @@ def open_voila(page: Page, url: str, heatmaps: int = 1, timeout: float = LONG) -
     page.goto(url)
     if heatmaps:
         wait_for_heatmaps(page, heatmaps, timeout=timeout)
+
+
+# --------------------------------------------------------------------------
+# plotly figures read as data (gd.data / gd.layout) and per-subplot labels
+#
+# ``root`` is a CSS selector scoping the search (e.g. "body", ".jp-Notebook",
+# or a cell from :func:`cell_selector`); ``index`` picks the n-th plotly graph
+# div (``.js-plotly-plot``) inside it, in DOM order.
+
+#: JS source of ``(root, index) => graphDiv | null``.
+JS_FIGURE = "(root, index) => document.querySelectorAll(root + ' .js-plotly-plot')[index] || null"
+
+#: JS source of ``(gd, name) => string[] | null``: the heatmap label texts in
+#: the subplot of the visible trace called ``name`` (each trace has its own
+#: axes, and plotly draws a subplot's traces in ``.overplot > g.<x><y>``).
+JS_TRACE_LABELS = """(gd, name) => {
+    const t = (gd.data || []).find(t => t.name === name && t.visible !== false);
+    if (!t) return null;
+    const g = gd.querySelector('.overplot > g.' + (t.xaxis || 'x') + (t.yaxis || 'y'));
+    return g ? Array.from(g.querySelectorAll('g.heatmap-label text')).map(e => e.textContent) : [];
+}"""
+
+
+def cell_selector(index: int) -> str:
+    """CSS selector of the notebook cell at ``index`` (0-based, as in the file)."""
+    return f'.jp-Notebook .jp-Cell[data-windowed-list-index="{index}"]'
+
+
+def figure_traces(page: Page, root: str = "body", index: int = 0) -> list[dict]:
+    """Every trace of a plotly figure in the page, as plotly.js holds it:
+    ``{"name", "type", "visible", "xaxis", "yaxis", "z", "texttemplate"}``
+    (``z`` with ``None`` for blanks)."""
+    return page.evaluate(
+        f"""([root, index]) => {{
+            const gd = ({JS_FIGURE})(root, index);
+            if (!gd) throw new Error('no plotly figure #' + index + ' in ' + root);
+            return (gd.data || []).map(t => ({{
+                name: t.name === undefined ? null : t.name, type: t.type || 'scatter',
+                visible: t.visible === undefined ? true : t.visible,
+                xaxis: t.xaxis || 'x', yaxis: t.yaxis || 'y',
+                z: t.z === undefined ? null : t.z,
+                texttemplate: t.texttemplate === undefined ? null : t.texttemplate,
+            }}));
+        }}""",
+        [root, index],
+    )
+
+
+def trace_z(page: Page, name: str, root: str = "body", index: int = 0):
+    """``z`` of the visible trace called ``name`` (KeyError if there is none)."""
+    for t in figure_traces(page, root, index):
+        if t["name"] == name and t["visible"] is not False:
+            return t["z"]
+    raise KeyError(f"no visible trace {name!r} in figure #{index} of {root}")
+
+
+def trace_labels(page: Page, name: str, root: str = "body", index: int = 0) -> list[str]:
+    """Heatmap label texts drawn in the subplot of the visible trace ``name``."""
+    labels = page.evaluate(
+        f"""([root, index, name]) => {{
+            const gd = ({JS_FIGURE})(root, index);
+            return gd ? ({JS_TRACE_LABELS})(gd, name) : null;
+        }}""",
+        [root, index, name],
+    )
+    if labels is None:
+        raise KeyError(f"no visible trace {name!r} in figure #{index} of {root}")
+    return labels
+
+
+def figure_shapes(page: Page, root: str = "body", index: int = 0) -> list[dict]:
+    """``layout.shapes`` of a plotly figure in the page (``[]`` if none)."""
+    return page.evaluate(
+        f"""([root, index]) => {{
+            const gd = ({JS_FIGURE})(root, index);
+            return JSON.parse(JSON.stringify((gd.layout && gd.layout.shapes) || []));
+        }}""",
+        [root, index],
+    )
+
+
+def figure_state(page: Page, root: str = "body", index: int = 0) -> dict:
+    """What a figure shows, to compare before/after: ``{"z": {trace: z},
+    "labels": {trace: [label texts]}, "shapes": [...]}`` over visible traces."""
+    return page.evaluate(
+        f"""([root, index]) => {{
+            const gd = ({JS_FIGURE})(root, index);
+            const out = {{ z: {{}}, labels: {{}},
+                          shapes: JSON.parse(JSON.stringify((gd.layout && gd.layout.shapes) || [])) }};
+            (gd.data || []).forEach((t, i) => {{
+                if (t.visible === false) return;
+                const key = t.name === undefined ? String(i) : t.name;
+                out.z[key] = t.z === undefined ? null : t.z;
+                out.labels[key] = ({JS_TRACE_LABELS})(gd, t.name);
+            }});
+            return out;
+        }}""",
+        [root, index],
+    )
+
+
+def wait_for_trace(
+    page: Page, name: str, predicate_js: str, root: str = "body", index: int = 0, timeout: float = MEDIUM
+) -> None:
+    """Wait until ``predicate_js`` (JS ``(z, labels) => bool``) holds for the
+    visible trace ``name``: its ``z`` in plotly.js and its drawn label texts."""
+    page.wait_for_function(
+        f"""([root, index, name]) => {{
+            const gd = ({JS_FIGURE})(root, index);
+            if (!gd || !gd.data) return false;
+            const t = gd.data.find(t => t.name === name && t.visible !== false);
+            if (!t) return false;
+            return ({predicate_js})(t.z, ({JS_TRACE_LABELS})(gd, name));
+        }}""",
+        arg=[root, index, name],
+        timeout=timeout,
+        polling=50,
+    )
+
+
+def next_frames(page: Page, n: int = 2) -> None:
+    """Let the page paint ``n`` frames (whatever was queued has been drawn)."""
+    page.evaluate(
+        """(n) => new Promise(done => {
+            const step = k => k <= 0 ? done() : requestAnimationFrame(() => step(k - 1));
+            step(n);
+        })""",
+        n,
+    )
+
+
+def rendered_panels(page: Page, root: str = ".jp-Notebook") -> list[dict]:
+    """Per plotly figure inside ``root`` (DOM order), what is drawn:
+    ``{"heatmap": images, "bar": bar traces, "scatter": scatter traces,
+    "labels": heatmap label texts, "width", "height"}``."""
+    return page.evaluate(
+        """(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot')).map(gd => {
+            const r = gd.getBoundingClientRect();
+            return {
+                heatmap: gd.querySelectorAll('.heatmaplayer g.hm image').length,
+                bar: gd.querySelectorAll('.barlayer g.trace').length,
+                scatter: gd.querySelectorAll('.scatterlayer g.trace').length,
+                labels: gd.querySelectorAll('g.heatmap-label text').length,
+                width: r.width, height: r.height,
+            };
+        })""",
+        root,
+    )
+
+
+def screenshot_element(locator, name: str) -> Path:
+    """Save a screenshot of one element (e.g. a figure that is scrolled out of
+    the viewport of JupyterLab's notebook panel) as ``NAME.png``."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    path = ARTIFACTS_DIR / f"{safe}.png"
+    locator.scroll_into_view_if_needed()
+    locator.screenshot(path=str(path))
+    return path
+
+
+# --------------------------------------------------------------------------
+# JupyterLab server-side state (REST, outside any page)
+
+
+def _lab_opener(base_url: str):
+    """An opener with the server's ``_xsrf`` cookie, and that cookie's value."""
+    import http.cookiejar
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(jar)
+    )
+    with opener.open(f"{base_url.rstrip('/')}/lab", timeout=30) as r:
+        r.read()
+    xsrf = next((c.value for c in jar if c.name == "_xsrf"), "")
+    return opener, xsrf
+
+
+def set_lab_setting(base_url: str, plugin: str, values: dict) -> None:
+    """Overwrite the user settings of ``plugin`` (e.g. ``"jupyterlab-slideshow:plugin"``)
+    through the server's settings API, e.g. to switch deck mode off after a test."""
+    import urllib.request
+
+    opener, xsrf = _lab_opener(base_url)
+    req = urllib.request.Request(
+        f"{base_url.rstrip('/')}/lab/api/settings/{plugin}",
+        method="PUT",
+        data=json.dumps({"raw": json.dumps(values)}).encode(),
+        headers={"Content-Type": "application/json", "X-XSRFToken": xsrf},
+    )
+    with opener.open(req, timeout=30) as r:
+        r.read()
+
+
+def shutdown_kernels(base_url: str, path_suffix: str | None = None) -> int:
+    """Shut down the kernels of the server's sessions (only those whose notebook
+    path ends with ``path_suffix`` if given); returns how many. Keeps a 2-core
+    machine free of idle kernels holding whole notebooks' explorers."""
+    import urllib.request
+
+    opener, xsrf = _lab_opener(base_url)
+    with opener.open(f"{base_url.rstrip('/')}/api/sessions", timeout=30) as r:
+        sessions = json.loads(r.read())
+    n = 0
+    for s in sessions:
+        if path_suffix is not None and not str(s.get("path", "")).endswith(path_suffix):
+            continue
+        req = urllib.request.Request(
+            f"{base_url.rstrip('/')}/api/sessions/{s['id']}", method="DELETE",
+            headers={"X-XSRFToken": xsrf},
+        )
+        with opener.open(req, timeout=60) as r:
+            r.read()
+        n += 1
+    return n
+
+
+# --------------------------------------------------------------------------
+# chainviz widgets in the page
+
+
+def editor_cells(page: Page, name: str, root: str = "body") -> tuple[int, int, int]:
+    """Locate chainviz's typed grid titled ``name`` (e.g. "W1", title "W1 4×3").
+
+    Returns ``(first, rows, cols)``: ``first`` is the index of the grid's cell
+    [0,0] among ``root``'s ``.cv-cell input`` elements, so cell [i,j] is
+    ``page.locator(root + " .cv-cell input").nth(first + i * cols + j)``.
+    """
+    found = page.evaluate(
+        """([root, name]) => {
+            const inputs = Array.from(document.querySelectorAll(root + ' .cv-cell input'));
+            for (const [k, inp] of inputs.entries()) {
+                const grid = inp.closest('.widget-gridbox');
+                const title = grid && grid.previousElementSibling;
+                const text = title ? title.textContent.replace(/\\s+/g, ' ').trim() : '';
+                const m = text.match(/^(\\S+) (\\d+)×(\\d+)$/) || text.match(/^(\\S+) length (\\d+)$/);
+                if (m && m[1] === name && grid.querySelector('input') === inp) {
+                    return m[3] === undefined ? [k, +m[2], 1] : [k, +m[2], +m[3]];
+                }
+            }
+            return null;
+        }""",
+        [root, name],
+    )
+    if found is None:
+        raise KeyError(f"no chainviz grid titled {name!r} in {root}")
+    return tuple(found)  # type: ignore[return-value]
+
+
+def normalise_label(text: str) -> str:
+    """A printed number with an ASCII minus and without a negative zero."""
+    t = text.strip().replace("\u2212", "-")
+    return t[1:] if re.fullmatch(r"-0(\.0*)?", t) else t
+
+
+def plotly_label(value: float | None, texttemplate: str) -> str | None:
+    """The text plotly prints on a heatmap cell holding ``value`` for
+    ``texttemplate`` ``"%{z:.Nf}"`` or ``"%{z:.N~g}"`` (d3-format; the value is
+    what was sent, i.e. already rounded by chainviz). ``None`` for a blank."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if value is None:
+        return None
+    m = re.fullmatch(r"%\{z:\.(\d+)(~?)([fg])\}", texttemplate)
+    if not m:
+        raise ValueError(f"texttemplate {texttemplate!r} is not %{{z:.Nf}} or %{{z:.N~g}}")
+    digits, trim, kind = int(m.group(1)), m.group(2), m.group(3)
+    if kind == "f":
+        # JS toFixed: the exact binary value, ties away from zero
+        q = Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+        text = f"{q:.{digits}f}"
+    else:
+        text = f"{value:.{digits}g}" if trim else f"{value:#.{digits}g}"
+    return normalise_label(text)
+
+
+def expected_chain(W1, W2, x, target, activation: str = "sigmoid") -> dict:
+    """What the ChainRuleExplorer must show for a two-layer net with an MSE
+    loss, from chainviz's core API only: ``{"top:W1", "top:W2", "top:D1",
+    "top:J", "rev:<col>"...}`` -> 2-D lists (``None`` off a slope diagonal),
+    with reverse rows keyed like the figure's traces ("rev:loss" = ∂L/∂y,
+    ..., "rev:W1" = ∂L/∂x)."""
+    import numpy as np
+
+    import chainviz as cv
+
+    net = cv.two_layer(np.asarray(W1, float), np.asarray(W2, float), activation)
+    x = np.asarray(x, float)
+    out: dict = {}
+    cols = ["loss"]
+    for f in net.jacobian_factors(x):
+        col = ("D" if f.kind == "slope" else "W") + str(f.layer)
+        M = np.asarray(f.matrix, float)
+        if f.kind == "slope":
+            M = np.where(np.eye(M.shape[0], dtype=bool), M, np.nan)
+        out[f"top:{col}"] = M
+        cols.append(col)
+    out["top:J"] = net.jacobian(x)
+    for col, row in zip(cols, net.reverse_sweep(x, cv.MSE(np.asarray(target, float)))):
+        out[f"rev:{col}"] = np.asarray(row.values, float)[None, :]
+    return {k: [[None if np.isnan(v) else float(v) for v in r] for r in np.atleast_2d(M)] for k, M in out.items()}
+
+
+def assert_sig3(shown, expected, what: str) -> None:
+    """``shown`` (a 2-D list from the page) equals ``expected`` to the 3
+    significant digits chainviz sends; blanks (``None``) exactly where expected."""
+    import math
+
+    assert shown is not None, f"{what}: nothing shown"
+    assert len(shown) == len(expected) and all(
+        len(a) == len(b) for a, b in zip(shown, expected)
+    ), f"{what}: shape {[len(r) for r in shown]} != {[len(r) for r in expected]}"
+    for i, (ra, rb) in enumerate(zip(shown, expected)):
+        for j, (a, b) in enumerate(zip(ra, rb)):
+            if b is None:
+                assert a is None, f"{what}[{i},{j}] = {a}, expected a blank"
+                continue
+            assert a is not None, f"{what}[{i},{j}] is blank, expected {b:.4g}"
+            tol = 0.5 * 10 ** (math.floor(math.log10(abs(b))) - 2) * 1.001 if b else 1e-12
+            assert abs(a - b) <= tol, f"{what}[{i},{j}] = {a}, expected {b:.6g} (to 3 significant digits)"
