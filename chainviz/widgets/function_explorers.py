@@ -328,7 +328,7 @@ class CompositionExplorer(_PointExplorer):
                 raise TypeError(f"{label} must be a function, got {type(fn).__name__}")
         self.f, self.g = f, g
         self.jacobian_f, self.jacobian_g, self.closed_form = jacobian_f, jacobian_g, closed_form
-        self._closed_text, self._heading = closed_form_text, heading
+        self._closed_text, self._title_text = closed_form_text, heading
         x0 = as_vector("x0", x0)
         names = _check_names(names, x0.size)
         self._names = names
@@ -355,7 +355,7 @@ class CompositionExplorer(_PointExplorer):
     def _figure(self, state: "_ChainState") -> dict:
         return composition_figure(state.chain, self._names, shared_scale=self.shared_scale.value,
                                   closed_form=state.closed, closed_form_text=self._closed_text,
-                                  heading=self._heading)
+                                  heading=self._title_text)
 
     def _on_scale(self, change) -> None:
         self._apply(self._figure(self._state))
