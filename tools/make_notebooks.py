@@ -867,6 +867,7 @@ NB03 = [
         cv.ChainRuleExplorer(presentation=True)
         """,
         CONTINUE,
+        hidden=True,  # on the slide, the explorer alone: 720 px has no room for its code
     ),
     md(
         """
@@ -1162,6 +1163,7 @@ NB04 = [
         deck_app
         """,
         CONTINUE,
+        hidden=True,
     ),
     md(
         """

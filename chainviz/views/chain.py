@@ -60,7 +60,7 @@ class Options:
     step: int | None = None
     selected: tuple | None = None
     presentation: bool = False
-    width: int = 1100
+    width: int = 840  # fits JupyterLab's output area at 1280 px with the file browser open
     hidden: frozenset = frozenset()  # slots shown as empty grids: an exercise to fill in
     show_forward: bool = True
 
@@ -153,18 +153,18 @@ def _band_text(s: Snapshot, band: str, step: int | None) -> str:
     if band == "top":
         shapes = "".join(f"({_shape(f.matrix)})" for f in s.factors)
         chain = " · ".join(f.text for f in s.factors)
-        return f"<b>Jacobian factors</b>, in written order:  J = {chain}      shapes {shapes} = {_shape(s.J)}"
+        return f"<b>Jacobian factors</b>, written order:  J = {chain}    {shapes} = {_shape(s.J)}"
     if band == "rev":
         K = len(s.factors)
-        where = "" if step is None or step >= K else f"   — step {step} of {K}"
-        return (f"<b>Reverse mode</b> (backprop): start from ∂L/∂y and multiply by one factor at a time; "
-                f"each row sits under the factor just applied.   L = {style.fmt(s.loss_value, 4)}{where}")
+        where = "" if step is None or step >= K else f"  ·  step {step} of {K}"
+        return (f"<b>Reverse mode</b>: from ∂L/∂y, one factor at a time (each row under its factor)"
+                f"  ·  L = {style.fmt(s.loss_value, 4)}{where}")
     if band == "fwd":
         total_f = sum(C.size for C in s.carried[:-1])
         total_r = sum(r.values.size for r in s.rows)
-        return (f"<b>Forward mode</b> would carry ∂(stage)/∂x instead: a d×n matrix at every stage "
-                f"({_count(total_f)} in all, vs {_count(total_r)} for the rows)")
-    return "<b>Weight gradients</b>: the outer product of the row reaching each layer and that layer's input"
+        return (f"<b>Forward mode</b> would carry ∂(stage)/∂x, a d×n matrix, instead: "
+                f"{_count(total_f)} in all vs {_count(total_r)} in the rows")
+    return "<b>Weight gradients</b>: the row reaching a layer times that layer's input (outer product)"
 
 
 def revealing(s: Snapshot, hidden) -> set:
@@ -208,8 +208,8 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
     col_cells = {c: max([P[(b, c)]["z"].shape[1] for b in bands if b != "grad" and (b, c) in P], default=0)
                  for c in COLUMNS}
     present = [c for c in COLUMNS if col_cells[c]]
-    gap = 2.6 * fs  # room for "·" between panels and titles that overhang
-    ml, mr, mt, mb = 8, 90, 8, 8
+    gap = 2.2 * fs  # room for "·" between panels and titles that overhang
+    ml, mr, mt, mb = 8, 72, 8, 8
     plot_w = opts.width - ml - mr
     grad_cells = sum(P[("grad", c)]["z"].shape[1] for c in ("W2", "W1")) if "grad" in bands else 0
     width_cells = max(sum(col_cells[c] for c in present), grad_cells)
@@ -222,7 +222,7 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
     heading_h, title_h, pad = 1.9 * fs, 2.9 * fs, 1.2 * fs
     fixed_h = sum(heading_h + title_h + pad for _ in bands)
     cell = min(
-        3.0 * fs,
+        (2.6 if opts.presentation else 3.0) * fs,
         (plot_w - gap * (len(present) - 1)) / width_cells,
         max(4.0, (1500 - fixed_h) / sum(band_rows[b] for b in bands)),
     )
@@ -231,7 +231,7 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
         col_left[c] = x
         x += col_cells[c] * cell + gap
     # shrink the figure to its content so the colour bar sits beside J, not at the far edge
-    plot_w = max(x - gap, grad_cells * cell + gap, 62 * fs)
+    plot_w = max(x - gap, grad_cells * cell + gap, 46 * fs)  # 46 em: room for the band headings
     # three significant digits where a cell has room for "−0.123", else two decimals
     number_format = "%{z:.3~g}" if cell >= 3.9 * fs else "%{z:.2f}"
     band_top, y = {}, 0.0

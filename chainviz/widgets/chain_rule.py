@@ -118,7 +118,7 @@ class ChainRuleExplorer(Explorer):
         self._initial = (snap.net, snap.x, snap.loss)
         self._snap = snap
         # slides: big type, a fixed scale (colours comparable across edits), forward band on demand
-        self._opts = view.Options(presentation=presentation, show_forward=not presentation, width=1000 if presentation else 1100,
+        self._opts = view.Options(presentation=presentation, show_forward=not presentation, width=1100 if presentation else 840,
                                   color_limit=color_limit if color_limit is not None else (2.0 if presentation else None))
         self._selected_cell = None  # ("W1", i, j) / ("x", j, 0) / ("t", i, 0): what the slider scrubs
         self._quiz = {}
@@ -239,6 +239,8 @@ class ChainRuleExplorer(Explorer):
             editor.show_value(i, j, self._cell_value(editor, i, j))
         if resized or structure_changed or cell is None:
             self._sync_controls()
+        else:
+            self._sync_scrub()
         self._show_ok()
         return True
 
@@ -659,8 +661,9 @@ class ChainRuleExplorer(Explorer):
                          self._label], layout=W.Layout(**row))
         header2 = W.HBox([self._randomize, self._seed_box, self._reset, self._free, self._grads, self._forward],
                          layout=W.Layout(**row))
-        return W.VBox([W.HTML(CSS), header, header2, self._editors, equation, stepper, self.figure, self._quiz_box,
-                       self._explain, self.status])
+        # the status line twice: under the grids, next to a rejected cell, and under the figure
+        return W.VBox([W.HTML(CSS), header, header2, self._editors, self.status, equation, stepper, self.figure,
+                       self._quiz_box, self._explain, self.status])
 
     def _sync_controls(self) -> None:
         """Make every control show the current state without firing edits."""
@@ -735,6 +738,14 @@ class ChainRuleExplorer(Explorer):
     def _on_step(self, change) -> None:
         if not self._syncing_step:
             self.set_step(change["new"])
+
+    def _sync_scrub(self) -> None:
+        """Keep the slider on the picked cell's value, whatever changed it."""
+        self._syncing = True
+        try:
+            self._scrub.value = self._cell_number(*self._picker.value)
+        finally:
+            self._syncing = False
 
     def _on_pick(self, name: str, i: int, j: int) -> None:
         self._syncing = True

@@ -34,7 +34,7 @@ class MatrixEditor:
     """
 
     def __init__(self, name: str, values: np.ndarray, on_edit: Callable[[int, int, str], None],
-                 column: bool = False, cell_width: str = "64px"):
+                 column: bool = False, cell_width: str = "62px"):
         self.name = name
         self.column = column
         self._on_edit = on_edit
@@ -58,7 +58,8 @@ class MatrixEditor:
         for i in range(r):
             row = []
             for j in range(k):
-                t = W.Text(continuous_update=False, layout=W.Layout(width=self.cell_width))
+                # no margin: the grid's gap spaces the cells, and the last column is not clipped
+                t = W.Text(continuous_update=False, layout=W.Layout(width=self.cell_width, margin="0"))
                 t.add_class("cv-cell")
                 t.observe(self._handler(i, j), names=["value"])
                 row.append(t)
@@ -128,12 +129,14 @@ class CellPicker:
         self._on_change = on_change
         self._shapes: dict[str, tuple[int, int]] = {}
         self._syncing = False
-        self.name = W.Dropdown(options=["W1"], description="scrub", layout=W.Layout(width="130px"))
-        self.name.style.description_width = "44px"
-        self.i = W.BoundedIntText(min=0, max=0, description="row", layout=W.Layout(width="100px"))
-        self.j = W.BoundedIntText(min=0, max=0, description="col", layout=W.Layout(width="100px"))
+        self.name = W.Dropdown(options=["W1"], description="scrub", layout=W.Layout(width="auto"))
+        self.name.style.description_width = "initial"
+        self.i = W.BoundedIntText(min=0, max=0, description="row", layout=W.Layout(width="auto"))
+        self.j = W.BoundedIntText(min=0, max=0, description="col", layout=W.Layout(width="auto"))
         for wdg in (self.i, self.j):
-            wdg.style.description_width = "30px"
+            wdg.layout.max_width = "120px"
+        for wdg in (self.i, self.j):
+            wdg.style.description_width = "initial"
         self.widget = W.HBox([self.name, self.i, self.j])
         for wdg in (self.name, self.i, self.j):
             wdg.observe(self._changed, names=["value"])

@@ -42,7 +42,6 @@ from .helpers import (
     run_all_cells,
     screenshot_element,
     shutdown_kernels,
-    trace_labels,
     unexpected_console_errors,
     wait_for_heatmaps,
     wait_for_trace,
