@@ -257,9 +257,11 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
         xa, ya = axis_names(slot)
         p = shown.get(slot)
         if p is None:
-            traces.append(dict(type="heatmap", visible=False, xaxis=xa, yaxis=ya))
-            layout[f"xaxis{xa[1:]}"] = dict(visible=False, domain=[0, 0.001])
-            layout[f"yaxis{ya[1:]}"] = dict(visible=False, domain=[0, 0.001])
+            # An empty slot borrows J's axes: axes of their own would be one more subplot
+            # for plotly to lay out on every redraw (about 1.5 ms each). Axes left behind by
+            # a panel that went away are not drawn: plotly drops axes no trace refers to.
+            jx, jy = axis_names(("top", "J"))
+            traces.append(dict(type="heatmap", visible=False, xaxis=jx, yaxis=jy))
             continue
         r, k = p["z"].shape
         if band == "grad":

@@ -111,7 +111,12 @@ class Explorer:
                 for path, value in _paths(delta or {}):
                     trace[path] = value
             for path, value in _layout_paths(old["layout"], spec["layout"], layout_change or {}):
-                self.figure.layout[path] = value
+                if path in old["layout"] or "." in path or "[" in path:
+                    self.figure.layout[path] = value
+                else:
+                    # a property the figure has never had, e.g. the axes of a panel that just
+                    # appeared: only update() creates new subplot ids
+                    self.figure.layout.update({path: value})
         self._spec = spec
 
     # -- status line -------------------------------------------------------------
@@ -176,6 +181,8 @@ def _layout_paths(old: dict, new: dict, delta: dict):
     not the whole list); otherwise the list is replaced whole.
     """
     delta = dict(delta)
+    for key in [k for k in delta if k not in old]:
+        yield key, delta.pop(key)  # new top-level properties go whole (see Explorer._apply)
     for key in ("annotations", "shapes"):
         if key not in delta:
             continue

@@ -355,3 +355,39 @@ def test_step_through_backward_sweep(page):
         fwd.click()
         _check_step(page, s, K, rows, expected)
     assert unexpected_console_errors(page.console_errors) == []
+
+
+# -- a preset that changes the structure: a slope factor leaves, then comes back -------------
+JS_ORPHAN_PANELS = """(gd) => {
+    // every subplot wide enough to see must carry a visible trace: a leftover one would
+    // show as an empty grey box where a panel used to be
+    const used = new Set(gd.data.filter(t => t.visible !== false).map(t => (t.xaxis || 'x')));
+    return Object.keys(gd._fullLayout).filter(k => /^xaxis\\d*$/.test(k)).filter(k => {
+        const d = gd._fullLayout[k].domain; const id = 'x' + k.slice(5);
+        return d[1] - d[0] > 0.01 && !used.has(id);
+    });
+}"""
+
+
+def test_preset_switch_redraws_every_panel(page):
+    reset(page)
+    select = page.locator(f"{FIG} .widget-dropdown select").first  # the Preset menu
+    gd = page.locator(FIG_SELECTOR).first.element_handle()
+    select.select_option(label="Two linear layers")
+    page.wait_for_function("(gd) => gd.data.every(t => t.name !== 'top:D1' || t.visible === false)", arg=gd)
+    next_frames(page)
+    assert count_heatmaps(page, FIG) == 9  # W2, W1, J; 3 rows; 3 forward carries
+    assert page.evaluate(JS_ORPHAN_PANELS, gd) == []
+    expected = expected_chain(examples.W1_DEFAULT, examples.W2_DEFAULT, examples.X_DEFAULT, [0.5, -0.5], "identity")
+    assert_sig3(figure_traces_z(page, "top:J"), expected["top:J"], "J after the linear preset")
+
+    select.select_option(label="With a sigmoid")
+    page.wait_for_function("(gd) => gd.data.some(t => t.name === 'top:D1' && t.visible !== false)", arg=gd)
+    next_frames(page)
+    assert count_heatmaps(page, FIG) == DEFAULT_HEATMAPS
+    assert page.evaluate(JS_ORPHAN_PANELS, gd) == []
+    assert unexpected_console_errors(page.console_errors) == []
+
+
+def figure_traces_z(page, name: str):
+    return next(t["z"] for t in figure_traces(page, FIG) if t["name"] == name and t["visible"] is not False)
