@@ -72,6 +72,7 @@ def summarize_profile(prof: dict, edits: int, wall: float, top: int = 25) -> dic
     selfms: dict[str, float] = {}
     incl: dict[str, float] = {}
     fn_self: dict[str, float] = {}
+    native_by_caller: dict[str, float] = {}
     samples, deltas = prof.get("samples", []), prof.get("timeDeltas", [])
     # timeDeltas[i] is the time before sample i; attribute it to the sample that follows
     for k, sid in enumerate(samples):
@@ -81,6 +82,21 @@ def summarize_profile(prof: dict, edits: int, wall: float, top: int = 25) -> dic
         f = nodes[sid]["callFrame"]
         key = f"{f.get('functionName') or '(anonymous)'} [{c}]"
         fn_self[key] = fn_self.get(key, 0.0) + dt
+        if c.startswith("(native/V8") or c == "(garbage collector)":
+            # the nearest JavaScript frame above a native call: who asked for it
+            j = parent.get(sid)
+            while j is not None and not (cat[j].startswith("plotly.js") or cat[j].startswith("page:")):
+                j = parent.get(j)
+            caller = cat[j] if j is not None else "?"
+            if j is not None and cat[j].startswith("plotly.js"):
+                # name the plotly module that is not a utility (d3, lib) for a readable answer
+                k = j
+                while k is not None and (cat[k].endswith("d3.js") or "/lib/" in cat[k] or cat[k].endswith("lib/index.js")):
+                    k = parent.get(k)
+                if k is not None and cat[k].startswith("plotly.js"):
+                    caller = f"{cat[j]} via {cat[k]}" if k != j else cat[j]
+            nk = f"{c} <- {caller}"
+            native_by_caller[nk] = native_by_caller.get(nk, 0.0) + dt
         seen, i = set(), sid
         while i is not None:
             seen.add(cat[i])
@@ -97,6 +113,7 @@ def summarize_profile(prof: dict, edits: int, wall: float, top: int = 25) -> dic
         "self_ms_per_edit": per(selfms),
         "inclusive_ms_per_edit": per({k: v for k, v in incl.items() if k.startswith("plotly.js")}),
         "top_functions_self_ms_per_edit": per(fn_self),
+        "native_by_caller_ms_per_edit": per(native_by_caller),
     }
 
 

@@ -150,6 +150,9 @@ def diagnostics_md(d: dict) -> list[str]:
             out += [f"| {k} | {val} |" for k, val in list(p["inclusive_ms_per_edit"].items())[:15]]
             out += ["", "| self time by category | ms/edit |", "|---|---:|"]
             out += [f"| {k} | {val} |" for k, val in list(p["self_ms_per_edit"].items())[:15]]
+            if p.get("native_by_caller_ms_per_edit"):
+                out += ["", "| native call or GC ← nearest JS caller | ms/edit |", "|---|---:|"]
+                out += [f"| {k} | {val} |" for k, val in list(p["native_by_caller_ms_per_edit"].items())[:12]]
             out.append("")
         if "trace" in v and isinstance(v["trace"], dict) and "ms_per_edit" in v["trace"]:
             t = v["trace"]
