@@ -17,7 +17,6 @@ for what is timed.
 
 from __future__ import annotations
 
-import json
 import shutil
 import statistics
 import tempfile

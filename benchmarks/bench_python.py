@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import cProfile
 import gc
-import io
 import pstats
 import time
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import bisect
 import json
 import re
-import statistics
 from functools import lru_cache
 from pathlib import Path
 

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .losses import MSE, Loss, SoftmaxCrossEntropy, Sum
+from .losses import MSE, Loss, SoftmaxCrossEntropy
 from .net import Net, two_layer
 
 

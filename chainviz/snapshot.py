@@ -14,7 +14,7 @@ import numpy as np
 
 from .jacobian import numerical_jacobian
 from .losses import Loss, as_loss
-from .net import Factor, Net, Row, Trace
+from .net import Net, Trace
 
 
 @dataclass(frozen=True)

@@ -556,7 +556,7 @@ def mode_cost_figure(cost: ModeCost, measured: SweepTimes | None = None, measuri
     annotations = [
         dict(head, text="<b>What each mode carries between stages</b> (log scale)", x=0, xanchor="left", y=1.0,
              yshift=4),
-        dict(head, text=f"forward: input → loss, carries ∂a/∂x (d×n)", x=0.0, xanchor="left", y=0.56, yshift=-52,
+        dict(head, text="forward: input → loss, carries ∂a/∂x (d×n)", x=0.0, xanchor="left", y=0.56, yshift=-52,
              yanchor="top", font=dict(size=14, color=FORWARD_COLOR)),
         dict(head, text="reverse: loss → input, carries a row ∂L/∂a (length d)", x=1.0, xanchor="right", y=0.56,
              yshift=-52, yanchor="top", font=dict(size=14, color=REVERSE_COLOR)),

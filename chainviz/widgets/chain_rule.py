@@ -50,6 +50,13 @@ def random_state(sizes: Sequence[int], seed: int, activation: str = "sigmoid") -
     return two_layer(W1, W2, activation), x, MSE(t)
 
 
+def _forward_fits(net: Net) -> bool:
+    """Whether forward mode's d×n carries are worth drawing: above width 32 they are
+    thousands of cells each (65,536 at 256), slow to send and impossible to read.
+    The band can still be switched on."""
+    return max(net.widths) <= 32
+
+
 def _check_sizes(sizes) -> tuple[int, int, int]:
     try:
         n, h, m = (int(s) for s in sizes)
@@ -118,7 +125,8 @@ class ChainRuleExplorer(Explorer):
         self._initial = (snap.net, snap.x, snap.loss)
         self._snap = snap
         # slides: big type, a fixed scale (colours comparable across edits), forward band on demand
-        self._opts = view.Options(presentation=presentation, show_forward=not presentation, width=1100 if presentation else 840,
+        self._opts = view.Options(presentation=presentation, show_forward=not presentation and _forward_fits(snap.net),
+                                  width=1100 if presentation else 840,
                                   color_limit=color_limit if color_limit is not None else (2.0 if presentation else None))
         self._selected_cell = None  # ("W1", i, j) / ("x", j, 0) / ("t", i, 0): what the slider scrubs
         self._quiz = {}
@@ -223,6 +231,8 @@ class ChainRuleExplorer(Explorer):
             self._opts = replace(self._opts, step=None)
         if shape_changed:
             self._opts = replace(self._opts, selected=None)
+            if not _forward_fits(snap.net):
+                self._opts = replace(self._opts, show_forward=False)
             self._selected_cell = None
         try:
             self._redraw()
