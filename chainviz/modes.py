@@ -143,12 +143,26 @@ def measure_sweeps(widths: Sequence[int], repeats: int = 5, seed: int = 0) -> tu
         return net.reverse_sweep(x, loss, tr)[-1].values
 
     times = {fwd: [], rev: []}
-    for _ in range(repeats):
-        for fn in (fwd, rev):
-            t0 = time.perf_counter()
-            fn()
-            times[fn].append(time.perf_counter() - t0)
+    with _one_blas_thread():
+        for _ in range(repeats):
+            for fn in (fwd, rev):
+                t0 = time.perf_counter()
+                fn()
+                times[fn].append(time.perf_counter() - t0)
     return float(np.median(times[fwd])), float(np.median(times[rev]))
+
+
+def _one_blas_thread():
+    """Time on one BLAS thread: on a busy 2-core machine a second OpenBLAS thread
+    stalls a 0.3 ms product for 10 ms, which would measure the machine, not the sweep.
+    (threadpoolctl, when installed; otherwise the BLAS runs as configured.)"""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 # -- measured timing over n ----------------------------------------------------------------

@@ -93,6 +93,8 @@ class Explorer:
     # -- figure ----------------------------------------------------------------
     def _init_figure(self, spec: dict) -> go.FigureWidget:
         self.figure = go.FigureWidget(data=spec["traces"], layout=spec["layout"])
+        # no zoom/pan toolbar: it covers titles, and zooming a matrix teaches nothing
+        self.figure._config = {"displayModeBar": False, "displaylogo": False}
         self._spec = spec
         return self.figure
 
