@@ -531,17 +531,24 @@ def test_extreme_valid_values_still_show_the_core(app, assert_chain_figure, trac
 
 
 # ------------------------------------------------------------------ exceptions never escape
-def test_internal_error_in_the_core_is_shown_not_raised(app, monkeypatch, figure_data, record_messages):
-    real = chain_rule_module.snapshot
+def fail_next_call(monkeypatch, module, name: str, message: str = "simulated bug") -> dict:
+    """Make the next call of ``module.name`` raise a RuntimeError (a bug of ours);
+    set ``calls["n"] = 0`` to arm it again."""
+    real = getattr(module, name)
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
-            raise RuntimeError("simulated bug")
+            raise RuntimeError(message)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(chain_rule_module, "snapshot", flaky)
+    monkeypatch.setattr(module, name, flaky)
+    return calls
+
+
+def test_internal_error_in_the_core_is_shown_not_raised(app, monkeypatch, figure_data, record_messages):
+    fail_next_call(monkeypatch, chain_rule_module, "snapshot")
     before, data = state(app), figure_data(app.figure)
     log = record_messages(app.figure)
     app._W1.cells[0][0].value = "0.5"  # through the observer
@@ -558,16 +565,7 @@ def test_internal_error_in_the_core_is_shown_not_raised(app, monkeypatch, figure
 
 
 def test_internal_error_through_the_api_is_shown_not_raised(app, monkeypatch, figure_data):
-    real = chain_rule_module.snapshot
-    calls = {"n": 0}
-
-    def flaky(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("simulated bug")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(chain_rule_module, "snapshot", flaky)
+    calls = fail_next_call(monkeypatch, chain_rule_module, "snapshot")
     before, data = state(app), figure_data(app.figure)
     for edit in (lambda: app.set_sizes(2, 2, 2), lambda: app.set_activations("tanh")):
         calls["n"] = 0
@@ -582,16 +580,7 @@ def test_internal_error_in_the_view_keeps_state_and_figure_together(app, monkeyp
                                                                      assert_chain_figure):
     from chainviz.views import chain as view
 
-    real = view.figure_spec
-    calls = {"n": 0}
-
-    def flaky(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("simulated view bug")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(view, "figure_spec", flaky)
+    fail_next_call(monkeypatch, view, "figure_spec", "simulated view bug")
     before, data = state(app), figure_data(app.figure)
     if path == "api":
         assert app.set_weight(1, 0, 0, 0.5) is False  # returns, does not raise
