@@ -50,6 +50,14 @@ def random_state(sizes: Sequence[int], seed: int, activation: str = "sigmoid") -
     return two_layer(W1, W2, activation), x, MSE(t)
 
 
+def _order_of(err: float) -> str:
+    """``1.7e-10`` -> ``'≤ 1e-09'``: the check's size, steady while it stays small, so the
+    badge does not flicker (or send a message) on every edit."""
+    if err == 0:
+        return "= 0"
+    return f"≤ {10.0 ** np.ceil(np.log10(err)):.0e}" if err < 1e-6 else f"= {err:.1e}"
+
+
 def _forward_fits(net: Net) -> bool:
     """Whether forward mode's d×n carries are worth drawing: above width 32 they are
     thousands of cells each (65,536 at 256), slow to send and impossible to read.
@@ -814,7 +822,7 @@ class ChainRuleExplorer(Explorer):
         colour = "#1b5e20" if ok else "#b00020"
         return (f'<span style="border:1px solid {colour};color:{colour};border-radius:4px;padding:2px 6px;'
                 f'margin-left:16px" title="largest difference between J and a central-difference Jacobian">'
-                f'{"✓" if ok else "✗"} max |J − J<sub>numerical</sub>| = {err:.1e}</span>')
+                f'{"✓" if ok else "✗"} max |J − J<sub>numerical</sub>| {_order_of(err)}</span>')
 
     def _update_equation(self) -> None:
         self._equation.value = self._equation_text()
