@@ -161,24 +161,12 @@ def update_breakdown(app) -> dict:
     """Bytes of each part of one figure update message (W1[0,0] edit)."""
     import json
 
-    caught = []
-    orig = app.figure._send_update_msg
+    from profile_plotly import _capture, _jsonable
 
-    def spy(restyle_data, relayout_data, trace_indexes=None, source_view_id=None):
-        caught.append((restyle_data, relayout_data, trace_indexes))
-        return orig(restyle_data, relayout_data, trace_indexes, source_view_id)
-
-    app.figure._send_update_msg = spy
-    try:
-        app.set_weight(1, 0, 0, 0.25)
-        app.set_weight(1, 0, 0, 0.35)
-    finally:
-        del app.figure._send_update_msg
+    caught = _capture(app, [0.25, 0.35])
     if not caught:
         return {}
     style, layout, traces = caught[-1]
-    from profile_plotly import _jsonable
-
     size = lambda v: len(json.dumps(_jsonable(v), ensure_ascii=False).encode())  # noqa: E731
     return {"traces_restyled": traces,
             "style": {k: size(v) for k, v in style.items()},
