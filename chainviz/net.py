@@ -327,14 +327,16 @@ class Net:
                 carried.append(f.matrix @ carried[-1])
         return carried
 
-    def weight_gradients(self, x, loss: Loss) -> list[np.ndarray]:
+    def weight_gradients(self, x, loss: Loss, trace: Trace | None = None,
+                         rows: list[Row] | None = None) -> list[np.ndarray]:
         """``[∂L/∂W_1, ..., ∂L/∂W_L]``, each the shape of its weight.
 
         ``∂L/∂W_l = (∂L/∂z_l)ᵀ a_{l-1}ᵀ``: an outer product of the row reaching
-        layer ``l`` and the layer's input.
+        layer ``l`` and the layer's input. ``trace`` and ``rows`` (this ``x`` and
+        ``loss``'s forward pass and reverse sweep) are reused when given.
         """
-        tr = self.forward(x)
-        rows = self.reverse_sweep(x, loss, tr)
+        tr = trace if trace is not None else self.forward(x)
+        rows = rows if rows is not None else self.reverse_sweep(x, loss, tr)
         dz = {}
         for r in rows:
             # with an identity activation there is no z row: ∂L/∂z_l = ∂L/∂a_l

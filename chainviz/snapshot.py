@@ -88,5 +88,5 @@ def snapshot(net: Net, x, loss: Loss) -> Snapshot:
     K = len(factors)
     carried = [forward[K - 1 - i] for i in range(K)] + [np.eye(net.n)]
     J_check = float(np.max(np.abs(J - numerical_jacobian(net, x))))
-    grads = net.weight_gradients(x, loss)
+    grads = net.weight_gradients(x, loss, tr, rows)
     return Snapshot(net, x, loss, tr, factors, J, J_check, rows, carried, grads, loss.value(tr.output))
