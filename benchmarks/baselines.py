@@ -26,6 +26,7 @@ import numpy as np
 
 from chainviz.snapshot import snapshot
 from chainviz.views import chain as view
+from chainviz.views import style
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -37,10 +38,11 @@ def plain(title: str) -> str:
 
 def shown_panels(snap, opts=None) -> dict:
     """``{slot: {"z", "title", "hover"}}`` of the panels the explorer's figure shows with
-    default options (its visible traces), in slot order."""
+    default options, in the order the figure lists them."""
     spec = view.figure_spec(snap, opts or view.Options())
     P = view.panels(snap)
-    return {slot: P[slot] for slot, tr in zip(view.SLOTS, spec["traces"]) if tr.get("visible") and slot in P}
+    names = [name for tr in spec["traces"] if tr.get("visible") for name in tr["meta"]["panels"]]
+    return {slot: P[slot] for slot in view.SLOTS if f"{slot[0]}:{slot[1]}" in names}
 
 
 def edited_snapshot(net, x, loss, value: float, layer: int = 1, i: int = 0, j: int = 0):
@@ -98,25 +100,23 @@ def png_bytes(fig) -> bytes:
 def single_trace_spec(snap) -> list[tuple[tuple, dict, dict]]:
     """``[(slot, trace, layout)]``: each default panel as a one-trace figure of its own.
 
-    The trace is the explorer's own trace dict (same rounding, colours, labels),
-    moved to axes ``x``/``y``; the layout keeps the explorer's cell size.
+    The trace is a heatmap as one would write it for one matrix (the explorer's
+    rounding, colours, labels and cell size, cells parted by 1 px gaps).
     """
     spec = view.figure_spec(snap, view.Options())
+    lay = spec["layout"]
+    x0, x1 = lay["xaxis"]["range"]
+    cell = (lay["width"] - lay["margin"]["l"] - lay["margin"]["r"]) / (x1 - x0)
     P = shown_panels(snap)
-    cell = None
+    c = style.symmetric_limit(*[p["z"] for p in P.values()])
     out = []
-    for slot, tr in zip(view.SLOTS, spec["traces"]):
-        if slot not in P:
-            continue
-        tr = dict(tr, xaxis="x", yaxis="y", showscale=False)
-        tr.pop("colorbar", None)
-        r, k = np.atleast_2d(P[slot]["z"]).shape
-        if cell is None:
-            xa = spec["layout"]["xaxis" + view.axis_names(slot)[0][1:]]
-            d = xa["domain"]
-            cell = max(12.0, (d[1] - d[0]) * (spec["layout"]["width"] - 98) / max(k, 1))
+    for slot, p in P.items():
+        r, k = np.atleast_2d(p["z"]).shape
+        tr = style.heatmap(p["z"], labelled=max(r, k) <= style.MAX_LABELLED and cell >= 26, c=c,
+                           hovertemplate=p["hover"] + " = %{z:.4g}", name=f"{slot[0]}:{slot[1]}",
+                           xaxis="x", yaxis="y", number_format="%{z:.2f}")
         layout = dict(
-            title=dict(text=P[slot]["title"], font=dict(size=12)),
+            title=dict(text=p["title"], font=dict(size=12)),
             width=int(max(160, k * cell + 40)), height=int(max(120, r * cell + 90)),
             margin=dict(l=20, r=20, t=60, b=10),
             xaxis=dict(visible=False, range=[-0.5, k - 0.5], fixedrange=True),

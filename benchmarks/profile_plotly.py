@@ -8,9 +8,10 @@
    anywidget imports the bundle from a ``blob:`` URL.
 2. :func:`replay_experiments` replays one real chainviz update message with the
    standalone ``plotly.min.js`` of the same plotly.js version in a bare page and
-   times ``Plotly.update`` variants: as sent, traces only, annotations only,
-   only the changed annotations' text, no cell labels. These are the
-   counterfactuals behind the suggestions in the report.
+   times ``Plotly.update`` variants: as sent, traces only, annotations only, an
+   empty update, no cell labels, and the same panels drawn the way chainviz drew
+   them before (one trace and subplot per panel). These are the counterfactuals
+   behind the design and the suggestions in the report.
 """
 
 from __future__ import annotations
@@ -235,43 +236,36 @@ def _jsonable(obj):
     return json.loads(json.dumps(_py_to_js(obj, None), default=default))
 
 
-def mosaic(snap, template: dict) -> dict:
-    """All default panels as ONE heatmap trace on one pair of axes (NaN between panels).
+def per_panel(snap) -> dict:
+    """Counterfactual: the explorer's panels as one heatmap trace each, on axes of their own,
+    at the same places (how chainviz drew them before it packed them into one trace).
 
-    A counterfactual layout with the same cells, labels and colours as the
-    explorer's figure but a single subplot; its title annotations are those of
-    ``template`` (the explorer's layout) so the text work is the same.
+    Annotations, shapes and images are the explorer's own; they keep referring to the
+    grid's axes ``x``/``y``, the panels get ``x2``/``y2`` onwards.
     """
-    import numpy as np
-    from baselines import shown_panels
     from chainviz.views import chain as view
     from chainviz.views import style
 
-    P = shown_panels(snap)
-    bands = [b for b in view.BANDS if any(sl[0] == b for sl in P)]
-    cols = [c for c in view.COLUMNS if any(sl[1] == c for sl in P)]
-    width = {c: max(np.atleast_2d(P[sl]["z"]).shape[1] for sl in P if sl[1] == c) for c in cols}
-    height = {b: max(np.atleast_2d(P[sl]["z"]).shape[0] for sl in P if sl[0] == b) for b in bands}
-    R = sum(height.values()) + len(bands) - 1
-    C = sum(width.values()) + len(cols) - 1
-    Z = np.full((R, C), np.nan)
-    r0 = 0
-    for b in bands:
-        c0 = 0
-        for c in cols:
-            if (b, c) in P:
-                z = np.atleast_2d(P[(b, c)]["z"])
-                Z[r0:r0 + z.shape[0], c0:c0 + z.shape[1]] = z
-            c0 += width[c] + 1
-        r0 += height[b] + 1
-    lim = style.symmetric_limit(Z)
-    tr = style.heatmap(Z, labelled=max(max(height.values()), max(width.values())) <= style.MAX_LABELLED, c=lim,
-                       hovertemplate="%{z}", name="mosaic", xaxis="x", yaxis="y")
-    tr["visible"] = True
-    lay = {k: v for k, v in template.items() if not (k.startswith("xaxis") or k.startswith("yaxis"))}
-    lay["xaxis"] = dict(domain=[0, 1], range=[-0.5, C - 0.5], visible=False, fixedrange=True)
-    lay["yaxis"] = dict(domain=[0, 0.9], range=[R - 0.5, -0.5], visible=False, fixedrange=True)
-    return {"data": [tr], "layout": lay}
+    spec = view.figure_spec(snap, view.Options())
+    lay = dict(spec["layout"])
+    (x0, x1), (yb, yt) = lay["xaxis"]["range"], lay["yaxis"]["range"]  # y reversed: yb is the bottom
+    P = view.panels(snap)
+    data = []
+    for tr in spec["traces"]:
+        if not tr.get("visible"):
+            continue
+        for name, (r, c, rows, cols) in tr["meta"]["panels"].items():
+            ax = str(len(data) + 2)
+            h = style.heatmap(P[tuple(name.split(":"))]["z"], labelled=bool(tr.get("texttemplate")), c=tr["zmax"],
+                              hovertemplate=P[tuple(name.split(":"))]["hover"] + " = %{z:.4g}", name=name,
+                              xaxis="x" + ax, yaxis="y" + ax, number_format=tr.get("texttemplate") or "%{z:.2f}")
+            data.append(h)
+            lay["xaxis" + ax] = dict(domain=[(c - 0.5 - x0) / (x1 - x0), (c + cols - 0.5 - x0) / (x1 - x0)],
+                                     range=[-0.5, cols - 0.5], visible=False, fixedrange=True)
+            lay["yaxis" + ax] = dict(domain=[(yb - (r + rows - 0.5)) / (yb - yt), (yb - (r - 0.5)) / (yb - yt)],
+                                     range=[rows - 0.5, -0.5], visible=False, fixedrange=True)
+    lay["plot_bgcolor"] = "#e4e4e4"
+    return {"data": data, "layout": lay}
 
 
 def replay_experiments(browser, sizes, runs: int = 20, warmup: int = 3) -> dict:
@@ -291,30 +285,19 @@ def replay_experiments(browser, sizes, runs: int = 20, warmup: int = 3) -> dict:
         snaps.append(app.snapshot)
     app.figure.close()
     full = [_jsonable(m) for m in msgs]
-    from chainviz.views import chain as view
-
-    w1 = view.SLOT_INDEX[("top", "W1")]
-
-    def one_trace(m):
-        k = m["traces"].index(w1) if w1 in m["traces"] else None
-        if k is None or "z" not in m["style"]:
-            return dict(m, style={}, layout={}, traces=[])
-        return dict(style={"z": [m["style"]["z"][k]]}, layout={}, traces=[w1])
-
     variants = {
         "as sent": full,
         "traces only (no layout change)": [dict(m, layout={}) for m in full],
         "layout (annotation text) only": [dict(m, style={}, traces=[]) for m in full],
-        "one trace's z only (W1 panel)": [one_trace(m) for m in full],
         "empty update (floor)": [dict(style={}, layout={}, traces=[]) for _ in full],
     }
     no_labels = [dict(m, style=dict(m["style"], texttemplate=["" for _ in m["traces"]])) for m in full]
-    mos = [_jsonable(mosaic(sn, fig0["layout"])) for sn in snaps]
-    mosaic_msgs = [dict(style={"z": [mos[k + 1]["data"][0]["z"]]}, layout=full[k]["layout"], traces=[0])
-                   for k in range(2)]
+    sep = [_jsonable(per_panel(sn)) for sn in snaps]
+    sep_msgs = [dict(style={"z": [t["z"] for t in sep[k + 1]["data"]]}, layout=full[k]["layout"],
+                     traces=list(range(len(sep[k + 1]["data"])))) for k in range(2)]
     js_path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     all_variants = list(variants.items()) + [("as sent, no cell labels (texttemplate '')", no_labels),
-                                             ("one-subplot mosaic: same cells in one trace", mosaic_msgs)]
+                                             ("one trace and subplot per panel (the earlier design)", sep_msgs)]
     results = {label: {"update": [], "painted": [], "bytes": len(json.dumps(ms[0], ensure_ascii=False).encode())}
                for label, ms in all_variants}
     ctx = browser.new_context(viewport={"width": 1500, "height": 1100})
@@ -325,8 +308,8 @@ def replay_experiments(browser, sizes, runs: int = 20, warmup: int = 3) -> dict:
         page.add_script_tag(path=str(js_path))
         for k, (label, ms) in enumerate(all_variants):
             data0, layout0 = _jsonable(fig0["data"]), _jsonable(fig0["layout"])
-            if "mosaic" in label:
-                data0, layout0 = mos[0]["data"], mos[0]["layout"]
+            if "per panel" in label:
+                data0, layout0 = sep[0]["data"], sep[0]["layout"]
             if "no cell labels" in label:
                 for tr in data0:
                     tr["texttemplate"] = ""

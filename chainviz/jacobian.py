@@ -54,25 +54,35 @@ def evaluate(f: Callable, x: np.ndarray, name: str = "f", m: int | None = None) 
     return y
 
 
-def numerical_jacobian(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
+def numerical_jacobian(f: Callable, x, eps: float = 1e-6, *, batch: Callable | None = None) -> np.ndarray:
     """Central-difference Jacobian of ``f: R^n -> R^m`` at ``x``, shape ``(m, n)``.
 
     Column ``j`` is ``(f(x + h e_j) - f(x - h e_j)) / (2h)`` with
     ``h = eps * max(1, |x_j|)``; the error is ``O(h²)`` plus rounding
     ``O(ε_machine / h)``, about 1e-9 for smooth ``f`` of moderate size.
+
+    ``batch``, if given, is ``f`` on many points at once (``(n, k)`` points as
+    columns -> ``(m, k)``, e.g. :meth:`Net.outputs`): one call instead of ``2n``.
     """
     x = as_vector("x", x)
     if not (isinstance(eps, (int, float)) and np.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive number, got {eps!r}")
-    y0 = evaluate(f, x)
-    J = np.empty((y0.size, x.size))
-    for j in range(x.size):
-        h = eps * max(1.0, abs(x[j]))
-        xp, xm = x.copy(), x.copy()
-        xp[j] += h
-        xm[j] -= h
-        J[:, j] = (evaluate(f, xp, m=y0.size) - evaluate(f, xm, m=y0.size)) / (xp[j] - xm[j])
-    return J
+    n = x.size
+    h = np.diag(eps * np.maximum(1.0, np.abs(x)))
+    P = np.concatenate([x[:, None] + h, x[:, None] - h], axis=1)  # x ± h e_j, as columns
+    if batch is None:
+        y0 = evaluate(f, x)
+        Y = np.column_stack([evaluate(f, P[:, k], m=y0.size) for k in range(2 * n)])
+    else:
+        Y = np.asarray(batch(P), dtype=float)
+        if Y.ndim != 2 or Y.shape[1] != 2 * n:
+            raise ValueError(f"batch returned shape {shape_text(Y.shape)} for {2 * n} points: "
+                             f"it must return one output column per point")
+        if not np.all(np.isfinite(Y)):
+            k = int(np.argmax(~np.all(np.isfinite(Y), axis=0)))
+            raise ValueError(f"f is not finite at x = {_point(P[:, k])}")
+    # divide by the step actually taken (x + h and x - h are rounded)
+    return (Y[:, :n] - Y[:, n:]) / (np.diag(P[:, :n]) - np.diag(P[:, n:]))
 
 
 def call_jacobian(jacobian: Callable, x: np.ndarray, m: int, n: int, name: str = "jacobian") -> np.ndarray:

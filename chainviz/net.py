@@ -253,6 +253,22 @@ class Net:
         """``y = f(x)``, shape ``(m,)``."""
         return self.forward(x).output
 
+    def outputs(self, X) -> np.ndarray:
+        """``f`` at many points at once: ``X`` is ``(n, k)``, one input per column; returns ``(m, k)``.
+
+        One matrix product per layer instead of ``k`` passes (a numerical Jacobian
+        needs ``2n`` points). Non-finite outputs are returned as they are.
+        """
+        A = np.asarray(X, dtype=float)
+        n = self._W[0].shape[1]
+        if A.ndim != 2 or A.shape[0] != n:
+            raise ValueError(f"X is {shape_text(A.shape)} but W1 is {shape_text(self._W[0].shape)}: "
+                             f"X needs {n} rows, one input per column")
+        with np.errstate(over="ignore", invalid="ignore"):
+            for W, b, s in zip(self._W, self._b, self._act):
+                A = s.f(W @ A + b[:, None])
+        return A
+
     # -- the chain rule ---------------------------------------------------------
     def jacobian_factors(self, x, trace: Trace | None = None) -> list[Factor]:
         """The factors of ``J`` in written order, output side first.

@@ -87,6 +87,6 @@ def snapshot(net: Net, x, loss: Loss) -> Snapshot:
     rows = net.reverse_sweep(x, loss, tr)
     K = len(factors)
     carried = [forward[K - 1 - i] for i in range(K)] + [np.eye(net.n)]
-    J_check = float(np.max(np.abs(J - numerical_jacobian(net, x))))
+    J_check = float(np.max(np.abs(J - numerical_jacobian(net, x, batch=net.outputs))))
     grads = net.weight_gradients(x, loss, tr, rows)
     return Snapshot(net, x, loss, tr, factors, J, J_check, rows, carried, grads, loss.value(tr.output))

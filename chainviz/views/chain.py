@@ -9,9 +9,9 @@ Columns follow the written order of the product, output side first::
     ∂L/∂W2, ∂L/∂W1                                                 band "grad" (on a toggle)
 
 Each reverse row sits under the factor that produced it, so its length is that
-factor's column count and the shapes explain themselves. Every panel has a fixed
-trace slot, so an edit only restyles; a missing slope factor (identity
-activation) is a hidden, zero-width slot.
+factor's column count and the shapes explain themselves. Every panel is a block
+of cells of one heatmap grid (see :mod:`.grid` for why); a missing slope factor
+(identity activation) leaves its column out.
 
 :func:`figure_spec` is pure: a :class:`~chainviz.snapshot.Snapshot` and
 :class:`Options` in, ``{"traces": [...], "layout": {...}}`` out.
@@ -19,13 +19,15 @@ activation) is a hidden, zero-width slot.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..net import sub
 from ..snapshot import Snapshot
-from . import style
+from . import grid, style
 
 COLUMNS = ["loss", "D2", "W2", "D1", "W1", "J"]
 SLOTS = [
@@ -34,7 +36,7 @@ SLOTS = [
     ("fwd", "loss"), ("fwd", "D2"), ("fwd", "W2"), ("fwd", "D1"), ("fwd", "W1"),
     ("grad", "W2"), ("grad", "W1"),
 ]
-SLOT_INDEX = {slot: i for i, slot in enumerate(SLOTS)}
+BLANK = "#e4e4e4"  # grey: behind blank cells, and the borders between cells
 BANDS = ["top", "rev", "fwd", "grad"]
 SYMBOL = {"identity": "id", "sigmoid": "σ", "tanh": "tanh", "relu": "relu", "leaky_relu": "lrelu", "softplus": "softplus"}
 
@@ -63,12 +65,6 @@ class Options:
     width: int = 840  # fits JupyterLab's output area at 1280 px with the file browser open
     hidden: frozenset = frozenset()  # slots shown as empty grids: an exercise to fill in
     show_forward: bool = True
-
-
-def axis_names(slot: tuple[str, str]) -> tuple[str, str]:
-    """Trace axis ids (``"x3"``, ``"y3"``) of a slot; the first slot uses ``"x"``, ``"y"``."""
-    k = SLOT_INDEX[slot] + 1
-    return ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
 
 
 def _vec(v, n=4) -> str:
@@ -101,12 +97,12 @@ def panels(s: Snapshot, step: int | None = None) -> dict[tuple[str, str], dict]:
         if f.kind == "slope":
             z = np.where(np.eye(f.matrix.shape[0], dtype=bool), f.matrix, np.nan)  # blank off-diagonal
             title = f"<b>{f.text}</b>  {_shape(f.matrix)}<br>at z{sub(l)} = {_vec(tr.zs[l - 1])}"
-            hover = f"{SYMBOL[acts[l - 1]]}′(z{sub(l)}[%{{y}}]) = %{{z:.4g}}"
+            hover = f"{SYMBOL[acts[l - 1]]}′(z{sub(l)}[%{{y}}])"
         else:
             src = "x" if l == 1 else f"a{sub(l - 1)}"
             z = f.matrix
             title = f"<b>{f.text}</b>  {_shape(z)}<br>= ∂z{sub(l)}/∂{src}"
-            hover = f"W{l}[%{{y}},%{{x}}] = ∂z{sub(l)}[%{{y}}]/∂{src}[%{{x}}] = %{{z:.4g}}"
+            hover = f"W{l}[%{{y}},%{{x}}] = ∂z{sub(l)}[%{{y}}]/∂{src}[%{{x}}]"
         out[("top", factor_column(f))] = dict(z=z, title=title, hover=hover)
     chain = "·".join(f.text for f in s.factors)
     if s.net.depth == 2:
@@ -119,7 +115,7 @@ def panels(s: Snapshot, step: int | None = None) -> dict[tuple[str, str], dict]:
     out[("top", "J")] = dict(
         z=s.J,
         title=f"<b>J = ∂y/∂x</b>  {_shape(s.J)}<br>at x = {_vec(s.x)}",
-        hover=f"J[%{{y}},%{{x}}] = ∂y[%{{y}}]/∂x[%{{x}}] = {how} = %{{z:.4g}}",
+        hover=f"J[%{{y}},%{{x}}] = ∂y[%{{y}}]/∂x[%{{x}}] = {how}",
     )
     cols = ["loss"] + [factor_column(f) for f in s.factors]
     shown = len(s.rows) if step is None else step + 1
@@ -130,21 +126,21 @@ def panels(s: Snapshot, step: int | None = None) -> dict[tuple[str, str], dict]:
         out[("rev", col)] = dict(
             z=row.values[None, :] if reached else np.full((1, d), np.nan),
             title=f"<b>{row.text}</b>  1×{d}<br>{_count(d)}" if reached else f"{row.text}  1×{d}<br>not yet computed",
-            hover=f"{row.text}[%{{x}}]{how}[%{{x}}] = %{{z:.4g}}",
+            hover=f"{row.text}[%{{x}}]{how}[%{{x}}]",
         )
         v = row.text.split("/∂")[1]
         r, n = C.shape
         out[("fwd", col)] = dict(
             z=C,
             title=f"<b>∂{v}/∂x</b>  {r}×{n}<br>{_count(r * n)}",
-            hover=f"∂{v}[%{{y}}]/∂x[%{{x}}] = %{{z:.4g}}",
+            hover=f"∂{v}[%{{y}}]/∂x[%{{x}}]",
         )
     for l, G in enumerate(s.weight_grads, start=1):
         src = "x" if l == 1 else f"a{sub(l - 1)}"
         out[("grad", f"W{l}")] = dict(
             z=G,
             title=f"<b>∂L/∂W{l}</b>  {_shape(G)}<br>= (∂L/∂z{sub(l)})ᵀ · {src}ᵀ",
-            hover=f"∂L/∂W{l}[%{{y}},%{{x}}] = ∂L/∂z{sub(l)}[%{{y}}] · {src}[%{{x}}] = %{{z:.4g}}",
+            hover=f"∂L/∂W{l}[%{{y}},%{{x}}] = ∂L/∂z{sub(l)}[%{{y}}] · {src}[%{{x}}]",
         )
     return out
 
@@ -184,8 +180,75 @@ def revealing(s: Snapshot, hidden) -> set:
     return out
 
 
+def _layout_cells(s: Snapshot, P: dict, bands: list[str], opts: Options) -> dict:
+    """Cell size (px) and every panel's :class:`~.grid.Box` on one grid.
+
+    Columns follow the written order; a panel narrower than its column is centred
+    in it (to the cell). Whole empty columns part the panels (room for "·") and
+    whole empty rows part the bands (room for a band's heading and titles).
+    """
+    fs = (style.FONT_PRESENTATION if opts.presentation else style.FONT)["size"]
+    col_cells = {c: max([P[(b, c)]["z"].shape[1] for b in bands if b != "grad" and (b, c) in P], default=0)
+                 for c in COLUMNS}
+    present = [c for c in COLUMNS if col_cells[c]]
+    grads = [P[("grad", c)]["z"].shape[1] for c in ("W2", "W1")] if "grad" in bands else []
+    band_rows = {b: max(P[slot]["z"].shape[0] for slot in P if slot[0] == b) for b in bands}
+
+    def width(gap: int) -> int:
+        return max(sum(col_cells[c] for c in present) + gap * (len(present) - 1), sum(grads) + gap * (len(grads) - 1))
+
+    heading_h, title_h, pad = 1.9 * fs, 2.9 * fs, 1.2 * fs
+    avail = opts.width - MARGIN["l"] - MARGIN["r"]
+    tallest = max(4.0, (1500 - len(bands) * (heading_h + title_h + pad)) / sum(band_rows.values()))
+
+    def cell_for(gap: int) -> float:
+        return min((2.6 if opts.presentation else 3.0) * fs, avail / width(gap), tallest)
+
+    gap = max(1, math.ceil(2.2 * fs / cell_for(1)))  # "·" and titles that overhang need ~2 em
+    cell = cell_for(gap)
+    band_gap = math.ceil((pad + heading_h + title_h) / cell)
+    boxes, row = {}, 0
+    for b in bands:
+        if b == "grad":
+            col = 0
+            for c, k in zip(("W2", "W1"), grads):
+                boxes[(b, c)] = grid.Box(row, col, *P[(b, c)]["z"].shape)
+                col += k + gap
+        else:
+            col = 0
+            for c in present:
+                if (b, c) in P:
+                    r, k = P[(b, c)]["z"].shape
+                    boxes[(b, c)] = grid.Box(row, col + (col_cells[c] - k) // 2, r, k)
+                col += col_cells[c] + gap
+        row += band_rows[b] + band_gap
+    return dict(cell=cell, fs=fs, boxes=boxes, shape=(row - band_gap, width(gap)), band_rows=band_rows,
+                heading_h=heading_h, title_h=title_h, present=present)
+
+
+def _title(text: str, box: grid.Box, cell: float, fs: float) -> dict:
+    """A panel's title, centred over it; pushed right where it would stick out past the left edge."""
+    longest = max(len(re.sub(r"<[^>]+>", "", line)) for line in text.split("<br>"))
+    half = 0.3 * (fs - 1) * longest / cell  # about half the text's width, in cells
+    x, anchor = ((box.left + box.right) / 2, "center")
+    if x - half < -0.5:
+        x, anchor = -0.5, "left"
+    return dict(text=text, x=x, y=box.top, xref="x", yref="y", xanchor=anchor, yanchor="bottom",
+                showarrow=False, font=dict(size=fs - 1))
+
+
+MARGIN = dict(l=8, r=72, t=8, b=8)  # the colour scale and its ticks live in the right margin
+
+
 def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
-    """The whole figure for one state: 17 trace dicts (fixed slots) and a layout dict."""
+    """The whole figure for one state: two heatmap traces and a layout dict.
+
+    Every panel is a block of cells in one grid (see :mod:`.grid`); trace 0 holds the
+    panels small enough to carry their numbers, trace 1 the larger ones. Each
+    trace's ``meta["panels"]`` maps ``"band:column"`` to ``[row, col, rows, cols]``
+    of that panel's block; in free-limit mode ``meta["limits"]`` gives each panel's
+    colour limit (its cells hold ``value / limit``, their text the value).
+    """
     if s.net.depth != 2:
         raise ValueError(f"the explorer draws two-layer nets; this net has {s.net.depth} layers")
     K = len(s.factors)
@@ -200,111 +263,102 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
             P[slot] = dict(z=np.full((r, k), np.nan), hover="hidden: this is the exercise",
                            title=f"<b>? {name}</b>  {r}×{k}<br>your turn: fill it in below")
     font = style.FONT_PRESENTATION if opts.presentation else style.FONT
-    fs = font["size"]
     bands = [b for b in BANDS if b in ("top", "rev") or (b == "fwd" and opts.show_forward)
              or (b == "grad" and opts.show_weight_grads)]
+    shown = {slot: P[slot] for slot in SLOTS if slot in P and slot[0] in bands}
+    L = _layout_cells(s, shown, bands, opts)
+    cell, fs, boxes, (R, C) = L["cell"], L["fs"], L["boxes"], L["shape"]
 
-    # -- geometry in px: square cells of one size everywhere ------------------------
-    col_cells = {c: max([P[(b, c)]["z"].shape[1] for b in bands if b != "grad" and (b, c) in P], default=0)
-                 for c in COLUMNS}
-    present = [c for c in COLUMNS if col_cells[c]]
-    gap = 2.2 * fs  # room for "·" between panels and titles that overhang
-    ml, mr, mt, mb = 8, 72, 8, 8
-    plot_w = opts.width - ml - mr
-    grad_cells = sum(P[("grad", c)]["z"].shape[1] for c in ("W2", "W1")) if "grad" in bands else 0
-    width_cells = max(sum(col_cells[c] for c in present), grad_cells)
-    band_rows = {
-        "top": max(P[("top", c)]["z"].shape[0] for c in COLUMNS if ("top", c) in P),
-        "rev": 1,
-        "fwd": max(P[("fwd", c)]["z"].shape[0] for c in present if ("fwd", c) in P),
-        "grad": max(P[("grad", c)]["z"].shape[0] for c in ("W2", "W1")),
-    }
-    heading_h, title_h, pad = 1.9 * fs, 2.9 * fs, 1.2 * fs
-    fixed_h = sum(heading_h + title_h + pad for _ in bands)
-    cell = min(
-        (2.6 if opts.presentation else 3.0) * fs,
-        (plot_w - gap * (len(present) - 1)) / width_cells,
-        max(4.0, (1500 - fixed_h) / sum(band_rows[b] for b in bands)),
-    )
-    col_left, x = {}, 0.0
-    for c in present:
-        col_left[c] = x
-        x += col_cells[c] * cell + gap
-    # shrink the figure to its content so the colour bar sits beside J, not at the far edge
-    plot_w = max(x - gap, grad_cells * cell + gap, 46 * fs)  # 46 em: room for the band headings
-    # three significant digits where a cell has room for "−0.123", else two decimals
-    number_format = "%{z:.3~g}" if cell >= 3.9 * fs else "%{z:.2f}"
-    band_top, y = {}, 0.0
-    for b in bands:
-        band_top[b] = y
-        y += heading_h + title_h + band_rows[b] * cell + pad
-    plot_h = y
-    height = int(plot_h + mt + mb)
+    # -- the plot area in cells: the first band's heading and titles sit above row 0 --------
+    above = (L["heading_h"] + L["title_h"]) / cell
+    plot_w = max(C * cell, 46 * fs)  # 46 em: room for the band headings
+    plot_h = (R + above + 0.2) * cell
+    x_range = [-0.5, -0.5 + plot_w / cell]
+    y_range = [R - 0.3, -0.5 - above]  # reversed: row 0 on top
 
-    def px(xp: float, yp: float) -> tuple[float, float]:
-        # rounded and clipped: plotly rejects 1.0000000000000002, and short numbers travel light
-        return round(min(max(xp / plot_w, 0.0), 1.0), 5), round(min(max(1 - yp / plot_h, 0.0), 1.0), 5)
+    def paper_y(y: float) -> float:
+        return round(min(max((y_range[0] - y) / (y_range[0] - y_range[1]), 0.0), 1.0), 5)
 
-    # -- colour limits ---------------------------------------------------------------
-    shown = {slot: p for slot, p in P.items() if slot[0] in bands}
+    # -- colours: one symmetric scale, or each panel its own (cells then hold value / limit) --
     shared = opts.color_limit or style.symmetric_limit(*[p["z"] for p in shown.values()])
-
-    traces, layout = [], {}
-    annotations, shapes = [], []
-    boxes = {}  # slot -> (x0, x1, y0, y1) in paper coords, for titles and highlights
-    for slot in SLOTS:
-        band, col = slot
-        xa, ya = axis_names(slot)
-        p = shown.get(slot)
-        if p is None:
-            # An empty slot borrows J's axes: axes of their own would be one more subplot
-            # for plotly to lay out on every redraw (about 1.5 ms each). Axes left behind by
-            # a panel that went away are not drawn: plotly drops axes no trace refers to.
-            jx, jy = axis_names(("top", "J"))
-            traces.append(dict(type="heatmap", visible=False, xaxis=jx, yaxis=jy))
+    limits = {slot: (opts.color_limit or style.symmetric_limit(p["z"])) if opts.free_limits else shared
+              for slot, p in shown.items()}
+    # numbers on the cells of small matrices, where a cell has room for "−0.12" at least;
+    # three significant digits where it has room for "−0.123", else two decimals
+    labelled = {slot for slot, b in boxes.items() if max(b.rows, b.cols) <= style.MAX_LABELLED and cell >= 2 * fs}
+    wide = cell >= 3.9 * fs
+    number_format = "%{z:.3~g}" if wide else "%{z:.2f}"
+    hover = grid.hover_cells((R, C), tuple((boxes[slot], p["hover"]) for slot, p in shown.items()))
+    traces = []
+    for name, members in (("labelled", [sl for sl in shown if sl in labelled]),
+                          ("plain", [sl for sl in shown if sl not in labelled])):
+        if not members:
+            traces.append(dict(type="heatmap", name=name, visible=False))
             continue
-        r, k = p["z"].shape
-        if band == "grad":
-            left = 0.0 if col == "W2" else P[("grad", "W2")]["z"].shape[1] * cell + gap
+        key = {f"{b}:{c}": [boxes[(b, c)].row, boxes[(b, c)].col, boxes[(b, c)].rows, boxes[(b, c)].cols]
+               for b, c in members}  # where each panel is: for clicks, tests, anyone reading the figure
+        values = grid.pack((R, C), {sl: (boxes[sl], shown[sl]["z"]) for sl in members})
+        tr = dict(type="heatmap", name=name, visible=True, colorscale=style.COLORSCALE, showscale=False,
+                  hoverongaps=False, customdata=hover, meta=dict(panels=key),
+                  textfont=dict(size=fs if cell >= 2.6 * fs else int(0.8 * fs)))
+        if opts.free_limits:
+            scale = grid.pack((R, C), {sl: (boxes[sl], np.full((boxes[sl].rows, boxes[sl].cols), limits[sl]))
+                                       for sl in members})
+            # the cells hold value / limit, so the numbers come as text: printed, and in the hover
+            said = hover.copy()
+            ok = np.isfinite(values)
+            said[ok] = [f"{h} = {style.fmt(v, 4)}" for h, v in zip(hover[ok], values[ok])]
+            tr.update(z=style.cell_values(values / scale), zmin=-1.0, zmax=1.0, customdata=said,
+                      hovertemplate="%{customdata}<extra></extra>")
+            if name == "labelled":
+                tr.update(text=style.labels(values, None if wide else 2), texttemplate="%{text}")
+            tr["meta"]["limits"] = {f"{b}:{c}": limits[(b, c)] for b, c in members}
         else:
-            left = col_left[col] + (col_cells[col] - k) * cell / 2
-        top = band_top[band] + heading_h + title_h
-        (x0, y1), (x1, y0) = px(left, top), px(left + k * cell, top + r * cell)
-        boxes[slot] = (x0, x1, y0, y1)
-        c = (opts.color_limit or style.symmetric_limit(p["z"])) if opts.free_limits else shared
-        tr = style.heatmap(p["z"], labelled=max(r, k) <= style.MAX_LABELLED, c=c, hovertemplate=p["hover"],
-                           name=f"{band}:{col}", xaxis=xa, yaxis=ya, font_size=fs if cell > 2.6 * fs else int(0.8 * fs),
-                           number_format=number_format)
-        tr["visible"] = True
-        if slot == ("top", "J") and not opts.free_limits:
-            tr["showscale"] = True
-            tr["colorbar"] = dict(x=1.005, xanchor="left", y=y1, yanchor="top", len=max(y1 - y0, 0.25),
-                                  thickness=14, tickfont=dict(size=fs - 2), title=dict(text="±" + style.fmt(c, 2)))
+            tr.update(z=style.cell_values(values), zmin=-shared, zmax=shared,
+                      texttemplate=number_format if name == "labelled" else "",
+                      hovertemplate="%{customdata} = %{z:.4g}<extra></extra>")
         traces.append(tr)
-        layout[f"xaxis{xa[1:]}"] = dict(domain=[x0, x1], range=[-0.5, k - 0.5], visible=False, fixedrange=True)
-        layout[f"yaxis{ya[1:]}"] = dict(domain=[y0, y1], range=[r - 0.5, -0.5], visible=False, fixedrange=True)
-        annotations.append(dict(text=p["title"], x=(x0 + x1) / 2, y=y1, xref="paper", yref="paper",
-                                xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=fs - 1)))
 
-    # "·" between factors and "=" before J, vertically centred on the factor band
-    tops = [c for c in present if ("top", c) in shown]
+    # -- words: panel titles, "·" and "=" between factors, band headings ----------------
+    annotations = [_title(p["title"], boxes[slot], cell, fs) for slot, p in shown.items()]
+    tops = [c for c in L["present"] if ("top", c) in shown]
     for a, b in zip(tops, tops[1:]):
-        xa = (boxes[("top", a)][1] + boxes[("top", b)][0]) / 2
-        ya = np.mean([(boxes[("top", c)][2] + boxes[("top", c)][3]) / 2 for c in (a, b)])
-        annotations.append(dict(text="=" if b == "J" else "·", x=xa, y=ya, xref="paper", yref="paper",
+        A, B = boxes[("top", a)], boxes[("top", b)]
+        annotations.append(dict(text="=" if b == "J" else "·", x=(A.right + B.left) / 2,
+                                y=(A.top + A.bottom + B.top + B.bottom) / 4, xref="x", yref="y",
                                 showarrow=False, font=dict(size=2.2 * fs)))
     for b in bands:
-        annotations.append(dict(text=_band_text(s, b, step), x=0, y=px(0, band_top[b])[1], xref="paper",
-                                yref="paper", xanchor="left", yanchor="top", showarrow=False, align="left",
-                                font=dict(size=fs)))
+        row0 = min(box.row for slot, box in boxes.items() if slot[0] == b)
+        annotations.append(dict(text=_band_text(s, b, step), x=-0.5, y=row0 - 0.5 - L["title_h"] / cell,
+                                xref="x", yref="y", xanchor="left", yanchor="bottom", showarrow=False,
+                                align="left", font=dict(size=fs)))
+    images = []
+    if not opts.free_limits:  # the shared scale, beside J
+        J = boxes[("top", "J")]
+        y1, y0 = paper_y(J.top), paper_y(J.bottom)
+        length = max(y1 - y0, 0.25)
+        x = 1 + 6 / plot_w
+        images.append(dict(source=grid.colour_bar_image(style.COLORSCALE), xref="paper", yref="paper", x=x,
+                           y=y1, sizex=14 / plot_w, sizey=length, xanchor="left", yanchor="top",
+                           sizing="stretch", layer="above"))
+        for text, y, anchor in ((style.fmt(shared, 2), y1, "top"), ("0", y1 - length / 2, "middle"),
+                                (style.fmt(-shared, 2), y1 - length, "bottom")):
+            annotations.append(dict(text=text, x=x + 18 / plot_w, y=y, xref="paper", yref="paper",
+                                    xanchor="left", yanchor=anchor, showarrow=False, font=dict(size=fs - 2)))
 
-    # -- highlights: the walk-through's current factor and row; a clicked J cell's inputs
+    # -- shapes: grey behind blank cells, cell borders where cells are big enough to need them,
+    #    the walk-through's current factor and row, a clicked cell and what it is made of
+    shapes = [dict(type="path", path=grid.panel_backgrounds(boxes.values()), xref="x", yref="y",
+                   fillcolor=BLANK, line=dict(width=0), layer="below")]
+    if cell >= 8:
+        shapes.append(dict(type="path", path=grid.cell_borders(boxes.values()), xref="x", yref="y",
+                           line=dict(color=BLANK, width=1), layer="above"))
+
     def outline(slot, i0=None, i1=None, j0=None, j1=None, dash="solid"):
-        xa, ya = axis_names(slot)
-        r, k = shown[slot]["z"].shape
-        shapes.append(dict(type="rect", xref=xa, yref=ya,
-                           x0=(-0.5 if j0 is None else j0 - 0.5), x1=(k - 0.5 if j1 is None else j1 + 0.5),
-                           y0=(-0.5 if i0 is None else i0 - 0.5), y1=(r - 0.5 if i1 is None else i1 + 0.5),
+        b = boxes[slot]
+        shapes.append(dict(type="rect", xref="x", yref="y",
+                           x0=b.left if j0 is None else b.col + j0 - 0.5, x1=b.right if j1 is None else b.col + j1 + 0.5,
+                           y0=b.top if i0 is None else b.row + i0 - 0.5, y1=b.bottom if i1 is None else b.row + i1 + 0.5,
                            line=dict(color=style.HIGHLIGHT, width=4, dash=dash), fillcolor="rgba(0,0,0,0)"))
 
     if step is not None:
@@ -320,24 +374,39 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
             outline(("top", right), j0=j, j1=j)
             outline(("top", "J"), i0=i, i1=i, j0=j, j1=j)
         elif (band, col) in shown:
-            r, k = shown[(band, col)]["z"].shape
-            if i < r and j < k:
+            b = boxes[(band, col)]
+            if i < b.rows and j < b.cols:
                 outline((band, col), i0=i, i1=i, j0=j, j1=j)
 
-    layout.update(
-        width=int(plot_w + ml + mr),
-        height=height,
-        margin=dict(l=ml, r=mr, t=mt, b=mb, autoexpand=False),
+    axis = dict(visible=False, fixedrange=True, domain=[0, 1])
+    layout = dict(
+        width=int(plot_w + MARGIN["l"] + MARGIN["r"]),
+        height=int(plot_h + MARGIN["t"] + MARGIN["b"]),
+        margin=dict(MARGIN, autoexpand=False),
+        xaxis=dict(axis, range=x_range),
+        yaxis=dict(axis, range=y_range),
         font=font,
-        plot_bgcolor="#e4e4e4",  # shows through the cell gaps as grid lines, and blanks as grey
+        plot_bgcolor="white",
         paper_bgcolor="white",
         showlegend=False,
         hoverlabel=dict(font=dict(size=fs)),
         annotations=annotations,
         shapes=shapes,
+        images=images,
         dragmode=False,
     )
     return {"traces": traces, "layout": layout}
+
+
+def panel_at(traces, r: int, c: int) -> tuple[str, str, int, int] | None:
+    """``(band, column, i, j)`` of the panel entry drawn at grid cell ``(r, c)`` (a click), or ``None``."""
+    for tr in traces:
+        for name, (row, col, rows, cols) in ((tr.get("meta") or {}).get("panels") or {}).items():
+            hit = grid.Box(row, col, rows, cols).entry(r, c)
+            if hit is not None:
+                band, column = name.split(":")
+                return band, column, hit[0], hit[1]
+    return None
 
 
 QUIZ_NAMES = ["J", "D1", "D2", "dL/dy", "dL/dz2", "dL/da1", "dL/dz1", "dL/dx"]

@@ -62,6 +62,8 @@ def changed(old, new):
     Dicts are compared key by key so that a trace update names only the
     properties that changed; lists are compared whole (plotly replaces arrays).
     """
+    if isinstance(new, dict) and "bdata" in new:  # a typed array (see views.style.typed_array): one value
+        return None if old == new else new
     if isinstance(old, dict) and isinstance(new, dict):
         out = {}
         for k, v in new.items():
@@ -101,7 +103,8 @@ class Explorer:
     def _apply(self, spec: dict) -> None:
         """Send the differences between the last spec and ``spec`` as one update."""
         old = self._spec
-        trace_changes = [changed(o, n) for o, n in zip(old["traces"], spec["traces"])]
+        trace_changes = [changed(o, n) or (o.get("meta") != n.get("meta") and {"meta": n.get("meta")})
+                         for o, n in zip(old["traces"], spec["traces"])]
         layout_change = changed(old["layout"], spec["layout"])
         if not any(trace_changes) and not layout_change:
             return
@@ -109,8 +112,12 @@ class Explorer:
         # replace a whole nested object by its partial delta (an axis whose domain moved
         # would lose ``visible=False`` and ``range``; the colour bar its position).
         with self.figure.batch_update():
-            for trace, delta in zip(self.figure.data, trace_changes):
-                for path, value in _paths(delta or {}):
+            for trace, delta, before, new in zip(self.figure.data, trace_changes, old["traces"], spec["traces"]):
+                delta = dict(delta or {})
+                delta.pop("meta", None)
+                if before.get("meta") != new.get("meta"):  # free-form: set whole, keys are no property names
+                    trace.meta = new.get("meta")
+                for path, value in _paths(delta):
                     trace[path] = value
             for path, value in _layout_paths(old["layout"], spec["layout"], layout_change or {}):
                 if path in old["layout"] or "." in path or "[" in path:
@@ -168,7 +175,7 @@ def _paths(delta: dict, prefix: str = ""):
     """``{"title": {"text": t}}`` -> ``("title.text", t)``: nested dicts become property paths, lists stay whole."""
     for k, v in delta.items():
         path = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict) and v:
+        if isinstance(v, dict) and v and "bdata" not in v:  # a typed array is one value
             yield from _paths(v, path)
         else:
             yield path, v

@@ -144,10 +144,8 @@ class ChainRuleExplorer(Explorer):
         self._opts = replace(self._opts, hidden=frozenset(q["slot"] for q in self._quiz.values()))
         self._build_controls()
         self._init_figure(view.figure_spec(snap, self._opts))
-        self.figure.data[view.SLOT_INDEX[("top", "J")]].on_click(self.guarded(self._on_figure_click))
-        for slot in view.SLOTS:
-            if slot != ("top", "J"):
-                self.figure.data[view.SLOT_INDEX[slot]].on_click(self.guarded(self._on_figure_click))
+        for trace in self.figure.data:
+            trace.on_click(self.guarded(self._on_figure_click))
         self._sync_controls()
         self.widget = self._layout()
         if presentation:
@@ -787,9 +785,9 @@ class ChainRuleExplorer(Explorer):
     def _on_figure_click(self, trace, points, state) -> None:
         if not points.point_inds:
             return
-        band, column = trace.name.split(":")
-        i, j = points.ys[0], points.xs[0]
-        self.select(band, column, int(i), int(j))
+        hit = view.panel_at(self._spec["traces"], int(round(points.ys[0])), int(round(points.xs[0])))
+        if hit is not None:
+            self.select(*hit)
 
     def _cell_number(self, name: str, i: int, j: int) -> float:
         if name in ("W1", "W2"):

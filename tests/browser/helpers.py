@@ -398,15 +398,55 @@ def open_voila(page: Page, url: str, heatmaps: int = 1, timeout: float = LONG) -
 #: JS source of ``(root, index) => graphDiv | null``.
 JS_FIGURE = "(root, index) => document.querySelectorAll(root + ' .js-plotly-plot')[index] || null"
 
-#: JS source of ``(gd, name) => string[] | null``: the heatmap label texts in
-#: the subplot of the visible trace called ``name`` (each trace has its own
-#: axes, and plotly draws a subplot's traces in ``.overplot > g.<x><y>``).
-JS_TRACE_LABELS = """(gd, name) => {
-    const t = (gd.data || []).find(t => t.name === name && t.visible !== false);
-    if (!t) return null;
-    const g = gd.querySelector('.overplot > g.' + (t.xaxis || 'x') + (t.yaxis || 'y'));
-    return g ? Array.from(g.querySelectorAll('g.heatmap-label text')).map(e => e.textContent) : [];
+#: JS source of ``(gd) => item[]``: what a figure shows, one item per trace, except that a
+#: trace packing several matrices (chainviz's explorer: ``meta.panels`` maps a panel name to
+#: ``[row, col, rows, cols]`` of its block of cells) gives one item per panel. An item is
+#: ``{name, type, visible, xaxis, yaxis, texttemplate, z, labels}``: ``z`` with ``null`` for
+#: blanks, ``labels`` the heatmap label texts drawn on it in reading order (a packed trace's
+#: labels are told apart by where they are drawn).
+JS_ITEMS = """(gd) => {
+    const out = [];
+    const fl = gd._fullLayout || {};
+    const axis = (id) => fl[id.charAt(0) + 'axis' + id.slice(1)];
+    const blank = (v) => v === null || v === undefined || Number.isNaN(v);
+    (gd.data || []).forEach((t, k) => {
+        const base = { type: t.type || 'scatter', visible: t.visible === undefined ? true : t.visible,
+                       xaxis: t.xaxis || 'x', yaxis: t.yaxis || 'y',
+                       texttemplate: t.texttemplate === undefined ? null : t.texttemplate };
+        const panels = t.meta && t.meta.panels;
+        if (!panels) {
+            const g = gd.querySelector('.overplot > g.' + base.xaxis + base.yaxis);
+            out.push(Object.assign(base, { name: t.name === undefined ? null : t.name,
+                z: t.z === undefined ? null : t.z,
+                labels: g ? Array.from(g.querySelectorAll('g.heatmap-label text')).map(e => e.textContent) : [] }));
+            return;
+        }
+        if (base.visible === false) return;
+        const hm = Array.from(gd.querySelectorAll('.heatmaplayer g.hm'))
+            .find(g => g.__data__ && g.__data__[0] && g.__data__[0].trace.index === k);
+        const xa = axis(base.xaxis), ya = axis(base.yaxis);
+        const texts = hm ? Array.from(hm.querySelectorAll('g.heatmap-label text')).map(e => ({
+            r: Math.round(ya.p2c(+e.getAttribute('y'))), c: Math.round(xa.p2c(+e.getAttribute('x'))),
+            s: e.textContent })) : [];
+        // a typed array (float32, see chainviz.views.style.typed_array) as plotly decoded it;
+        // 6 significant digits give back the decimals chainviz sent (it rounds to 3)
+        const typed = t.z && t.z.bdata !== undefined;
+        const Z = typed ? t.z._inputArray : t.z;
+        const value = (v) => blank(v) ? null : typed ? parseFloat(v.toPrecision(6)) : v;
+        for (const [name, [r0, c0, rows, cols]] of Object.entries(panels)) {
+            const z = [];
+            for (let i = 0; i < rows; i++)
+                z.push(Array.from(Z[r0 + i]).slice(c0, c0 + cols).map(value));
+            const labels = texts.filter(l => l.r >= r0 && l.r < r0 + rows && l.c >= c0 && l.c < c0 + cols)
+                                .sort((a, b) => a.r - b.r || a.c - b.c).map(l => l.s);
+            out.push(Object.assign({}, base, { name, z, labels, box: [r0, c0, rows, cols], trace: k }));
+        }
+    });
+    return out;
 }"""
+
+#: JS source of ``(gd, name) => item | null``: the visible item (trace or panel) ``name``.
+JS_ITEM = f"""(gd, name) => ({JS_ITEMS})(gd).find(t => t.name === name && t.visible !== false) || null"""
 
 
 def cell_selector(index: int) -> str:
@@ -415,27 +455,27 @@ def cell_selector(index: int) -> str:
 
 
 def figure_traces(page: Page, root: str = "body", index: int = 0) -> list[dict]:
-    """Every trace of a plotly figure in the page, as plotly.js holds it:
-    ``{"name", "type", "visible", "xaxis", "yaxis", "z", "texttemplate"}``
-    (``z`` with ``None`` for blanks)."""
+    """Every trace of a plotly figure in the page, as plotly.js holds it, and every panel of
+    a trace that packs several (see :data:`JS_ITEMS`): ``{"name", "type", "visible",
+    "xaxis", "yaxis", "z", "texttemplate", "labels"}`` (``z`` with ``None`` for blanks;
+    a panel also has ``"box"``: ``[row, col, rows, cols]`` of its cells in the trace)."""
     return page.evaluate(
         f"""([root, index]) => {{
             const gd = ({JS_FIGURE})(root, index);
             if (!gd) throw new Error('no plotly figure #' + index + ' in ' + root);
-            return (gd.data || []).map(t => ({{
-                name: t.name === undefined ? null : t.name, type: t.type || 'scatter',
-                visible: t.visible === undefined ? true : t.visible,
-                xaxis: t.xaxis || 'x', yaxis: t.yaxis || 'y',
-                z: t.z === undefined ? null : t.z,
-                texttemplate: t.texttemplate === undefined ? null : t.texttemplate,
-            }}));
+            return ({JS_ITEMS})(gd);
         }}""",
         [root, index],
     )
 
 
+def count_panels(page: Page, root: str = "body", index: int = 0) -> int:
+    """How many heatmap panels (visible heatmap traces, or panels of packed ones) a figure shows."""
+    return sum(1 for t in figure_traces(page, root, index) if t["type"] == "heatmap" and t["visible"] is not False)
+
+
 def trace_z(page: Page, name: str, root: str = "body", index: int = 0):
-    """``z`` of the visible trace called ``name`` (KeyError if there is none)."""
+    """``z`` of the visible trace or panel called ``name`` (KeyError if there is none)."""
     for t in figure_traces(page, root, index):
         if t["name"] == name and t["visible"] is not False:
             return t["z"]
@@ -443,17 +483,11 @@ def trace_z(page: Page, name: str, root: str = "body", index: int = 0):
 
 
 def trace_labels(page: Page, name: str, root: str = "body", index: int = 0) -> list[str]:
-    """Heatmap label texts drawn in the subplot of the visible trace ``name``."""
-    labels = page.evaluate(
-        f"""([root, index, name]) => {{
-            const gd = ({JS_FIGURE})(root, index);
-            return gd ? ({JS_TRACE_LABELS})(gd, name) : null;
-        }}""",
-        [root, index, name],
-    )
-    if labels is None:
-        raise KeyError(f"no visible trace {name!r} in figure #{index} of {root}")
-    return labels
+    """Heatmap label texts drawn on the visible trace or panel ``name``."""
+    for t in figure_traces(page, root, index):
+        if t["name"] == name and t["visible"] is not False:
+            return t["labels"]
+    raise KeyError(f"no visible trace {name!r} in figure #{index} of {root}")
 
 
 def figure_shapes(page: Page, root: str = "body", index: int = 0) -> list[dict]:
@@ -468,18 +502,18 @@ def figure_shapes(page: Page, root: str = "body", index: int = 0) -> list[dict]:
 
 
 def figure_state(page: Page, root: str = "body", index: int = 0) -> dict:
-    """What a figure shows, to compare before/after: ``{"z": {trace: z},
-    "labels": {trace: [label texts]}, "shapes": [...]}`` over visible traces."""
+    """What a figure shows, to compare before/after: ``{"z": {name: z},
+    "labels": {name: [label texts]}, "shapes": [...]}`` over visible traces and panels."""
     return page.evaluate(
         f"""([root, index]) => {{
             const gd = ({JS_FIGURE})(root, index);
             const out = {{ z: {{}}, labels: {{}},
                           shapes: JSON.parse(JSON.stringify((gd.layout && gd.layout.shapes) || [])) }};
-            (gd.data || []).forEach((t, i) => {{
+            ({JS_ITEMS})(gd).forEach((t, i) => {{
                 if (t.visible === false) return;
-                const key = t.name === undefined ? String(i) : t.name;
-                out.z[key] = t.z === undefined ? null : t.z;
-                out.labels[key] = ({JS_TRACE_LABELS})(gd, t.name);
+                const key = t.name === null ? String(i) : t.name;
+                out.z[key] = t.z;
+                out.labels[key] = t.labels;
             }});
             return out;
         }}""",
@@ -491,14 +525,14 @@ def wait_for_trace(
     page: Page, name: str, predicate_js: str, root: str = "body", index: int = 0, timeout: float = MEDIUM
 ) -> None:
     """Wait until ``predicate_js`` (JS ``(z, labels) => bool``) holds for the
-    visible trace ``name``: its ``z`` in plotly.js and its drawn label texts."""
+    visible trace or panel ``name``: its ``z`` in plotly.js and its drawn label texts."""
     page.wait_for_function(
         f"""([root, index, name]) => {{
             const gd = ({JS_FIGURE})(root, index);
             if (!gd || !gd.data) return false;
-            const t = gd.data.find(t => t.name === name && t.visible !== false);
+            const t = ({JS_ITEM})(gd, name);
             if (!t) return false;
-            return ({predicate_js})(t.z, ({JS_TRACE_LABELS})(gd, name));
+            return ({predicate_js})(t.z, t.labels);
         }}""",
         arg=[root, index, name],
         timeout=timeout,
@@ -641,6 +675,14 @@ def normalise_label(text: str) -> str:
     """A printed number with an ASCII minus and without a negative zero."""
     t = text.strip().replace("\u2212", "-")
     return t[1:] if re.fullmatch(r"-0(\.0*)?", t) else t
+
+
+def sent_value(v: float) -> float:
+    """The number chainviz sends for ``v``: 3 significant digits, carried as float32
+    (plotly prints labels from that binary value)."""
+    import numpy as np
+
+    return float(np.float32(float(f"{v:.3g}")))
 
 
 def plotly_label(value: float | None, texttemplate: str) -> str | None:

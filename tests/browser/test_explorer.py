@@ -28,6 +28,7 @@ from .helpers import (
     assert_sig3,
     cell_error_outputs,
     count_heatmaps,
+    count_panels,
     editor_cells,
     expected_chain,
     figure_shapes,
@@ -39,6 +40,7 @@ from .helpers import (
     normalise_label,
     open_notebook,
     plotly_label,
+    sent_value,
     run_all_cells,
     screenshot_element,
     shutdown_kernels,
@@ -46,14 +48,17 @@ from .helpers import (
     wait_for_heatmaps,
     wait_for_trace,
     JS_FIGURE,
-    JS_TRACE_LABELS,
+    JS_ITEM,
+    JS_ITEMS,
     MEDIUM,
 )
 
 NOTEBOOK = "explorer_default.ipynb"
 EXPLORER_SOURCE = "import chainviz as cv\napp = cv.ChainRuleExplorer()\napp"
 #: sigmoid/identity at (3, 4, 2): top band W2, D1, W1, J + 4 reverse rows + 4 forward carries
-DEFAULT_HEATMAPS = 12
+DEFAULT_PANELS = 12
+#: ... all small enough to carry their numbers: one heatmap trace, drawn as one image
+DEFAULT_HEATMAPS = 1
 FIG = ".jp-Notebook"  # root for figure helpers: the one figure in the notebook
 FIG_SELECTOR = ".jp-Notebook .js-plotly-plot"
 HIGHLIGHT = "#ff9f00"
@@ -96,7 +101,7 @@ def expected_labels(page, name: str, Z, root: str = FIG) -> list[str]:
     """The label texts (sorted) plotly must print on trace ``name`` holding chainviz's ``Z``."""
     tmpl = next(t["texttemplate"] for t in figure_traces(page, root) if t["name"] == name)
     # plotly formats the value chainviz sent: rounded to 3 significant digits
-    return sorted(plotly_label(float(f"{v:.3g}"), tmpl) for row in Z for v in row if v is not None)
+    return sorted(plotly_label(sent_value(v), tmpl) for row in Z for v in row if v is not None)
 
 
 def expected_j_labels(page, J_expected, root: str = FIG) -> list[str]:
@@ -167,6 +172,7 @@ def page(explorer_page, request, artifacts_dir):
 def test_typed_weight_updates_dependent_panels(page, artifacts_dir):
     reset(page)
     assert count_heatmaps(page, FIG) == DEFAULT_HEATMAPS
+    assert count_panels(page, FIG) == DEFAULT_PANELS
     np.testing.assert_allclose(grid_values(page, "W1", FIG), examples.W1_DEFAULT)
     np.testing.assert_allclose(grid_values(page, "W2", FIG), examples.W2_DEFAULT)
     np.testing.assert_allclose(grid_values(page, "x", FIG).ravel(), examples.X_DEFAULT)
@@ -225,7 +231,7 @@ def test_typed_weight_updates_dependent_panels(page, artifacts_dir):
     for v in LATENCY_VALUES:
         W1[0, 0] = v
         want = expected_j_labels(page, expected_chain(W1, examples.W2_DEFAULT, examples.X_DEFAULT, target)["top:J"])
-        until = f"gd => ({js_labels_equal('top:J', want)})(null, ({JS_TRACE_LABELS})(gd, 'top:J'))"
+        until = f"gd => ({js_labels_equal('top:J', want)})(null, (({JS_ITEM})(gd, 'top:J') || {{}}).labels)"
         times.append(measure_edit_to_dom(page, js_set_input(f"{FIG} .cv-cell input", str(v), index=first),
                                          FIG_SELECTOR, until=until))
     med = statistics.median(times)
@@ -290,21 +296,22 @@ def _check_step(page, s: int, K: int, rows: list[dict], expected: dict) -> None:
     # highlight on row s (the slider's readout can arrive before the figure's update)
     try:
         page.wait_for_function(
-            f"""([root, names, s, xref, colour]) => {{
+            f"""([root, names, s, box, colour]) => {{
                 const gd = ({JS_FIGURE})(root, 0);
                 if (!gd || !gd.data) return false;
                 const rowsOk = names.every((name, k) => {{
-                    const t = gd.data.find(t => t.name === name && t.visible !== false);
-                    const ls = ({JS_TRACE_LABELS})(gd, name) || [];
+                    const t = ({JS_ITEM})(gd, name);
+                    const ls = t ? t.labels : [];
                     return t && (k <= s ? t.z.flat().every(v => v !== null) && ls.length === t.z.flat().length
                                         : t.z.flat().every(v => v === null) && ls.length === 0);
                 }});
                 const solid = ((gd.layout && gd.layout.shapes) || []).filter(sh => sh.line
                     && String(sh.line.color).toLowerCase() === colour && (sh.line.dash || 'solid') === 'solid');
-                return rowsOk && (xref === null ? solid.length === 0
-                                                : solid.length === 1 && solid[0].xref === xref);
+                const on = (sh) => sh.x0 === box[1] - 0.5 && sh.x1 === box[1] + box[3] - 0.5
+                                   && sh.y0 === box[0] - 0.5 && sh.y1 === box[0] + box[2] - 0.5;
+                return rowsOk && (box === null ? solid.length === 0 : solid.length === 1 && on(solid[0]));
             }}""",
-            arg=[FIG, [r["name"] for r in rows], s, None if s >= K else rows[s]["xaxis"], HIGHLIGHT],
+            arg=[FIG, [r["name"] for r in rows], s, None if s >= K else rows[s]["box"], HIGHLIGHT],
             timeout=MEDIUM,
             polling=50,
         )
@@ -325,9 +332,10 @@ def _check_step(page, s: int, K: int, rows: list[dict], expected: dict) -> None:
     if s >= K:
         assert solid == [], f"the complete sweep still highlights {solid}"
     else:
-        assert [sh["xref"] for sh in solid] == [rows[s]["xaxis"]], (
-            f"step {s}: the highlight should outline {rows[s]['name']} (axis {rows[s]['xaxis']}), "
-            f"outlines {[sh['xref'] for sh in solid]}")
+        r0, c0, nr, nc = rows[s]["box"]
+        assert [(sh["x0"], sh["x1"], sh["y0"], sh["y1"]) for sh in solid] == [
+            (c0 - 0.5, c0 + nc - 0.5, r0 - 0.5, r0 + nr - 0.5)], (
+            f"step {s}: the highlight should outline {rows[s]['name']} (cells {rows[s]['box']}), outlines {solid}")
 
 
 def test_step_through_backward_sweep(page):
@@ -346,7 +354,9 @@ def test_step_through_backward_sweep(page):
     for s in range(K - 1, -1, -1):
         back.click()
         _check_step(page, s, K, rows, expected)
-        where.append(next(sh["xref"] for sh in figure_shapes(page, FIG) if sh["line"].get("dash", "solid") == "solid"))
+        where.append(next((sh["x0"], sh["y0"]) for sh in figure_shapes(page, FIG)
+                          if sh.get("line", {}).get("color", "").lower() == HIGHLIGHT
+                          and sh["line"].get("dash", "solid") == "solid"))
         screenshot_element(figure_locator(page), f"explorer-step-{s}")
     assert len(set(where)) == K, f"the highlight did not move to a new row on every step: {where}"
     back.click()  # at 0 already: stays at 0
@@ -358,15 +368,16 @@ def test_step_through_backward_sweep(page):
 
 
 # -- a preset that changes the structure: a slope factor leaves, then comes back -------------
-JS_ORPHAN_PANELS = """(gd) => {
-    // every subplot wide enough to see must carry a visible trace: a leftover one would
-    // show as an empty grey box where a panel used to be
-    const used = new Set(gd.data.filter(t => t.visible !== false).map(t => (t.xaxis || 'x')));
-    return Object.keys(gd._fullLayout).filter(k => /^xaxis\\d*$/.test(k)).filter(k => {
-        const d = gd._fullLayout[k].domain; const id = 'x' + k.slice(5);
-        return d[1] - d[0] > 0.01 && !used.has(id);
-    });
-}"""
+JS_ORPHAN_PANELS = f"""(gd) => {{
+    // every grey panel background must belong to a panel shown: a leftover one would show
+    // as an empty grey box where a panel used to be. Returns the backgrounds of no panel.
+    const boxes = ({JS_ITEMS})(gd).filter(t => t.box && t.visible !== false).map(t => t.box);
+    const bg = ((gd.layout.shapes || []).find(sh => sh.type === 'path' && sh.fillcolor) || {{}}).path || '';
+    const rects = Array.from(bg.matchAll(/M([-\\d.e]+),([-\\d.e]+)H([-\\d.e]+)V([-\\d.e]+)/g))
+        .map(m => m.slice(1).map(Number));
+    return rects.filter(([x0, y0, x1, y1]) => !boxes.some(([r, c, nr, nc]) =>
+        x0 === c - 0.5 && x1 === c + nc - 0.5 && y0 === r - 0.5 && y1 === r + nr - 0.5));
+}}"""
 
 
 def test_preset_switch_redraws_every_panel(page):
@@ -374,17 +385,17 @@ def test_preset_switch_redraws_every_panel(page):
     select = page.locator(f"{FIG} .widget-dropdown select").first  # the Preset menu
     gd = page.locator(FIG_SELECTOR).first.element_handle()
     select.select_option(label="Two linear layers")
-    page.wait_for_function("(gd) => gd.data.every(t => t.name !== 'top:D1' || t.visible === false)", arg=gd)
+    page.wait_for_function(f"(gd) => ({JS_ITEMS})(gd).every(t => t.name !== 'top:D1')", arg=gd)
     next_frames(page)
-    assert count_heatmaps(page, FIG) == 9  # W2, W1, J; 3 rows; 3 forward carries
+    assert count_panels(page, FIG) == 9  # W2, W1, J; 3 rows; 3 forward carries
     assert page.evaluate(JS_ORPHAN_PANELS, gd) == []
     expected = expected_chain(examples.W1_DEFAULT, examples.W2_DEFAULT, examples.X_DEFAULT, [0.5, -0.5], "identity")
     assert_sig3(figure_traces_z(page, "top:J"), expected["top:J"], "J after the linear preset")
 
     select.select_option(label="With a sigmoid")
-    page.wait_for_function("(gd) => gd.data.some(t => t.name === 'top:D1' && t.visible !== false)", arg=gd)
+    page.wait_for_function(f"(gd) => ({JS_ITEMS})(gd).some(t => t.name === 'top:D1')", arg=gd)
     next_frames(page)
-    assert count_heatmaps(page, FIG) == DEFAULT_HEATMAPS
+    assert count_panels(page, FIG) == DEFAULT_PANELS
     assert page.evaluate(JS_ORPHAN_PANELS, gd) == []
     assert unexpected_console_errors(page.console_errors) == []
 

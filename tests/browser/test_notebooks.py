@@ -77,19 +77,29 @@ def _figures_of(obj) -> list:
     return out
 
 
-def _has_data(values) -> bool:
+def _array(values):
+    """An array as plotly carries it: a list, an ndarray, or plotly.js's typed-array form
+    ``{"dtype", "bdata" (base64), "shape"}``."""
+    import base64
+
     import numpy as np
 
+    if isinstance(values, dict) and "bdata" in values:
+        a = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]).newbyteorder("<"))
+        return a.reshape([int(k) for k in str(values.get("shape", a.size)).split(",")]).astype(float)
+    return np.asarray(values, dtype=object)
+
+
+def _has_data(values) -> bool:
     if values is None:
         return False
-    a = np.asarray(values, dtype=object).ravel()
+    a = _array(values).ravel()
     return any(v is not None and not (isinstance(v, float) and v != v) for v in a)
 
 
 def expected_panels(path: Path) -> list[dict]:
     """Per displayed figure, in display order: how many visible heatmap, bar and
     scatter traces carry data, and how many heatmap cells print a number."""
-    import numpy as np
 
     cwd = os.getcwd()
     try:
@@ -111,7 +121,7 @@ def expected_panels(path: Path) -> list[dict]:
                     counts["heatmap"] += 1
                     tmpl = t.texttemplate or ""
                     if tmpl.startswith("%{z"):
-                        z = np.asarray(t.z, dtype=object)
+                        z = _array(t.z).astype(object)
                         counts["labels"] += sum(v is not None and not (isinstance(v, float) and v != v)
                                                 for v in z.ravel())
             elif t.type in ("bar", "scatter"):

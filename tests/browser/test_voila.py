@@ -12,18 +12,20 @@ from chainviz import examples
 
 from .helpers import (
     count_heatmaps,
+    count_panels,
     editor_cells,
     expected_chain,
     figure_traces,
     normalise_label,
     open_voila,
     plotly_label,
+    sent_value,
     screenshot,
     trace_labels,
     unexpected_console_errors,
     wait_for_trace,
 )
-from .test_explorer import DEFAULT_HEATMAPS, explorer_notebook
+from .test_explorer import DEFAULT_HEATMAPS, DEFAULT_PANELS, explorer_notebook
 
 ROOT = "body"
 
@@ -36,6 +38,7 @@ def test_voila_explorer_renders_and_follows_an_edit(voila_server, page, tmp_path
     open_voila(page, url, heatmaps=DEFAULT_HEATMAPS)
     print(f"\nvoila start + render: {time.monotonic() - t0:.1f} s")
     assert count_heatmaps(page) == DEFAULT_HEATMAPS
+    assert count_panels(page, ROOT) == DEFAULT_PANELS
     screenshot(page, "voila-rendered", full_page=True)
 
     J0 = [normalise_label(t) for t in trace_labels(page, "top:J", ROOT)]
@@ -50,7 +53,7 @@ def test_voila_explorer_renders_and_follows_an_edit(voila_server, page, tmp_path
     W1[0, 0] = new
     J = expected_chain(W1, examples.W2_DEFAULT, examples.X_DEFAULT, target)["top:J"]
     tmpl = next(t["texttemplate"] for t in figure_traces(page, ROOT) if t["name"] == "top:J")
-    want = sorted(plotly_label(float(f"{v:.3g}"), tmpl) for row in J for v in row)
+    want = sorted(plotly_label(sent_value(v), tmpl) for row in J for v in row)
 
     cell = page.locator(f"{ROOT} .cv-cell input").nth(first)
     cell.click()

@@ -192,3 +192,41 @@ def test_relu_kink_uses_slope_zero():
     net = cv.Net([np.array([[1.0, -1.0], [1.0, 0.0]])], "relu")
     J = net.jacobian([1.0, 1.0])
     np.testing.assert_array_equal(J, [[0.0, 0.0], [1.0, 0.0]])
+
+
+# -- many inputs at once, and the numerical Jacobian that uses it ----------------------------
+@FAST
+@given(data=st.data())
+def test_outputs_evaluates_each_column(net_specs, ref, data):
+    spec = data.draw(net_specs)
+    k = data.draw(st.integers(1, 5))
+    X = np.column_stack([spec.x * (1 + 0.3 * c) - 0.1 * c for c in range(k)])
+    Y = spec.net().outputs(X)
+    assert Y.shape == (spec.widths[-1], k)
+    tol = ref.Tolerances(spec).ea[-1]
+    for c in range(k):
+        _, acts = ref.forward(spec.weights, spec.bias_arrays, spec.activations, X[:, c])
+        assert np.all(np.abs(Y[:, c] - acts[-1]) <= tol + 1e-12 * np.abs(acts[-1]))
+
+
+@FAST
+@given(data=st.data())
+def test_numerical_jacobian_batched_matches_autograd(net_specs, ref, data):
+    spec = data.draw(net_specs.filter(lambda s: "relu" not in s.activations and "leaky_relu" not in s.activations))
+    net = spec.net()
+    J_ag = ag_jacobian(lambda v: ref.forward(spec.weights, spec.bias_arrays, spec.activations, v)[1][-1])(spec.x)
+    one_by_one = cv.numerical_jacobian(net, spec.x)
+    at_once = cv.numerical_jacobian(net, spec.x, batch=net.outputs)
+    scale = 1.0 + np.max(np.abs(J_ag))
+    np.testing.assert_allclose(at_once, J_ag, rtol=0, atol=1e-6 * scale)
+    np.testing.assert_allclose(at_once, one_by_one, rtol=0, atol=1e-7 * scale)
+
+
+def test_outputs_and_batch_refuse_wrong_shapes():
+    net = cv.two_layer(np.ones((4, 3)), np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"X is 2×5 but W1 is 4×3: X needs 3 rows"):
+        net.outputs(np.ones((2, 5)))
+    with pytest.raises(ValueError, match="batch returned shape 2×5 for 6 points"):
+        cv.numerical_jacobian(net, np.ones(3), batch=lambda P: np.ones((2, 5)))
+    with pytest.raises(ValueError, match=r"f is not finite at x = "):
+        cv.numerical_jacobian(net, np.ones(3), batch=lambda P: np.full((2, 6), np.inf))

@@ -7,9 +7,12 @@ chain-rule expectations are built from the core API only (``Net.jacobian_factors
 
 Generic fixtures (any explorer, any FigureWidget)
 -------------------------------------------------
-trace_by_name(fig, name)      the trace of ``fig`` whose ``name`` is ``name`` (KeyError if none)
-trace_z(fig, name)            that trace's ``z`` as a float ndarray, ``None`` -> ``nan``
-visible_traces(fig)           ``{name: trace}`` of the traces with ``visible`` true
+trace_by_name(fig, name)      the trace of ``fig`` whose ``name`` is ``name``, or the
+                              :class:`Panel` of that name where a trace packs several
+                              matrices (KeyError if none)
+trace_z(fig, name)            its ``z`` as a float ndarray, ``None`` -> ``nan``
+visible_traces(fig)           ``{name: trace}`` of the traces with ``visible`` true, or
+                              ``{name: Panel}`` of their panels
 assert_sig3(shown, expected, what)
                               ``shown`` equals ``expected`` to 3 significant digits (the
                               display rounding, chainviz.views.style.DIGITS); NaN only
@@ -32,6 +35,7 @@ assert_chain_figure(fig, net, x, loss, step=None, grads=False, forward=True, ban
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 
@@ -55,13 +59,82 @@ SEND_METHODS = (
 )
 
 
-# -- traces -----------------------------------------------------------------------------
+# -- traces ----------------------------------------------------------------------------------
+def plotly_array(v) -> np.ndarray:
+    """An array as plotly carries it: a (nested) list, an ndarray, or plotly.js's typed-array
+    form ``{"dtype", "bdata" (base64), "shape"}`` (decoded here with numpy alone)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]).newbyteorder("<"))
+        shape = [int(k) for k in str(v.get("shape", a.size)).split(",")]
+        return a.reshape(shape).astype(float)
+    return np.array(v, dtype=object)
+
+
+def _stated_value(text: str) -> float:
+    """The number a hover text ends with (``"… = −0.123"``), or nan if it states none (a blank)."""
+    try:
+        return float(text.rsplit(" = ", 1)[1].replace("−", "-"))
+    except (IndexError, ValueError):
+        return math.nan
+
+
+class Panel:
+    """One panel of a figure that packs several matrices into one heatmap trace.
+
+    Such a trace names its panels in ``meta["panels"]`` (``name -> [row, col, rows, cols]``);
+    a panel reads like a trace of its own: ``name``, ``z`` (what its cells say), ``zmin``,
+    ``zmax``, ``visible``, and ``trace``/``box`` for where it is drawn. Where the cells hold
+    ``value / limit`` (free colour limits, ``meta["limits"]``), ``z`` is read from the hover
+    text, which states each value.
+    """
+
+    visible = True
+
+    def __init__(self, trace, name: str, box):
+        self.trace, self.name, self.box = trace, name, tuple(box)
+
+    def _block(self, a):
+        r, c, rows, cols = self.box
+        return np.atleast_2d(np.array(a, dtype=object))[r:r + rows, c:c + cols]
+
+    @property
+    def z(self) -> np.ndarray:
+        limits = (self.trace.meta or {}).get("limits")
+        if limits is None:
+            return np.array(self._block(plotly_array(self.trace.z)), dtype=float)  # None (a blank) -> nan
+        return np.vectorize(_stated_value, otypes=[float])(self._block(self.trace.customdata))
+
+    @property
+    def zmax(self) -> float:
+        limits = (self.trace.meta or {}).get("limits")
+        return float(limits[self.name]) if limits is not None else float(self.trace.zmax)
+
+    @property
+    def zmin(self) -> float:
+        return -self.zmax if (self.trace.meta or {}).get("limits") is not None else float(self.trace.zmin)
+
+
+def _panels(fig) -> dict:
+    """``{name: Panel}`` of the visible traces that pack panels (empty if none does)."""
+    out = {}
+    for t in fig.data:
+        if t.visible is False or not isinstance(t.meta, dict) or "panels" not in t.meta:
+            continue
+        for name, box in t.meta["panels"].items():
+            assert name not in out, f"two visible panels are named {name!r}"
+            out[name] = Panel(t, name, box)
+    return out
+
+
 def _trace_by_name(fig, name: str):
+    panels = _panels(fig)
+    if name in panels:
+        return panels[name]
     matches = [t for t in fig.data if t.name == name and t.visible is not False]
     if not matches:
         matches = [t for t in fig.data if t.name == name]
     if not matches:
-        raise KeyError(f"no trace named {name!r}; names: {[t.name for t in fig.data]}")
+        raise KeyError(f"no trace or panel named {name!r}; names: {[t.name for t in fig.data] + sorted(panels)}")
     return matches[0]
 
 
@@ -74,12 +147,22 @@ def _trace_z(fig, name: str) -> np.ndarray:
 
 
 def _visible_traces(fig) -> dict:
+    """``{name: trace}`` of the visible traces, or ``{name: Panel}`` where traces pack panels."""
+    panels = _panels(fig)
+    if panels:
+        return panels
     out = {}
     for t in fig.data:
         if t.visible is True or t.visible is None:
             assert t.name not in out, f"two visible traces are named {t.name!r}"
             out[t.name] = t
     return out
+
+
+@pytest.fixture
+def decode_array():
+    """``decode_array(v)``: an array as plotly carries it, as an ndarray (see :func:`plotly_array`)."""
+    return plotly_array
 
 
 @pytest.fixture
@@ -130,8 +213,9 @@ def _sig_tolerance(expected: np.ndarray, digits: int = SIG_DIGITS) -> np.ndarray
     a = np.abs(expected)
     with np.errstate(divide="ignore"):
         mag = np.where(a > 0, np.floor(np.log10(np.where(a > 0, a, 1.0))), 0.0)
-    # 0.5 ulp of the shown digits, plus a little for the binary representation of the result
-    return 0.5 * 10.0 ** (mag - (digits - 1)) * (1 + 1e-9) + 1e-300
+    # 0.5 ulp of the shown digits, plus the binary representation of the result: the figure
+    # may carry it as float32 (24-bit significand: 2^-24 relative)
+    return 0.5 * 10.0 ** (mag - (digits - 1)) + a * 2.0 ** -23 + 1e-300
 
 
 def _assert_sig3(shown, expected, what: str = "") -> None:

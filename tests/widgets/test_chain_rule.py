@@ -596,8 +596,11 @@ def test_internal_error_in_the_view_keeps_state_and_figure_together(app, monkeyp
 def test_click_handler_is_guarded(app, monkeypatch):
     from plotly.callbacks import InputDeviceState, Points
 
-    J = app.figure.data[[t.name for t in app.figure.data].index("top:J")]
-    pts = Points(point_inds=[[1, 0]], xs=[0], ys=[1], trace_name="top:J", trace_index=4)
+    [k] = [k for k, t in enumerate(app.figure.data) if t.meta and "top:J" in t.meta["panels"]]
+    J = app.figure.data[k]
+    row, col, _, _ = J.meta["panels"]["top:J"]
+    # plotly reports the clicked cell of the whole heatmap grid: J[1,0] is at (row + 1, col)
+    pts = Points(point_inds=[[row + 1, col]], xs=[col], ys=[row + 1], trace_name=J.name, trace_index=k)
     state_ = InputDeviceState(ctrl=False, alt=False, shift=False, meta=False, button=0, buttons=1)
     J._dispatch_on_click(pts, state_)  # a click on J[1,0]
     assert "J[1,0]" in app._explain.value
@@ -679,15 +682,17 @@ def test_message_size_per_edit(app, record_messages, capsys):
     assert max(sizes.values()) <= 4096, sizes
 
 
-def test_messages_carry_rounded_numbers(app, record_messages, plain_data):
+def test_messages_carry_rounded_numbers(app, record_messages, decode_array, trace_by_name):
     log = record_messages(app.figure)
     app.set_weight(1, 0, 2, 0.123456789)
-    text = json.dumps(plain_data(log.payloads[0]["style_data"]))
-    assert "0.123456789" not in text
-    assert "0.123" in text
-    numbers = [float(v) for v in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", text)]
-    digits = lambda v: len(f"{abs(v):.15g}".replace(".", "").split("e")[0].strip("0"))  # noqa: E731
-    assert numbers and max(digits(v) for v in numbers) <= 3
+    [z] = log.payloads[0]["style_data"]["z"]  # the one trace that changed: every panel's cells
+    values = decode_array(z)
+    W1 = trace_by_name(app.figure, "top:W1")
+    r, c, _, _ = W1.box
+    assert values[r, c + 2] == np.float32(0.123)  # 3 significant digits, as float32
+    finite = values[np.isfinite(values)]
+    digits = lambda v: len(f"{abs(v):.6g}".replace(".", "").split("e")[0].strip("0"))  # noqa: E731
+    assert finite.size and max(digits(v) for v in finite) <= 3
 
 
 def test_update_leaves_the_figure_as_a_fresh_draw(app, figure_data):
@@ -938,12 +943,17 @@ def test_to_html(app, tmp_path, sig3):
     assert not re.findall(r"<script[^>]*\bsrc=", text)
     assert "cdn.plot.ly/plotly" not in text
     J = app.net.jacobian(app.x)
-    traces = {t.get("name"): t for t in _figure_from_html(text) if t.get("visible") is not False}
-    shown = _decode(traces["top:J"]["z"])
-    np.testing.assert_allclose(shown, np.vectorize(sig3)(J), rtol=1e-12)
+    panels = {}
+    for t in _figure_from_html(text):
+        if t.get("visible") is not False:
+            z = _decode(t["z"])
+            for name, (r, c, rows, cols) in t["meta"]["panels"].items():
+                panels[name] = z[r:r + rows, c:c + cols]
+    # float32 on the wire: 7 significant digits of the 3 shown
+    np.testing.assert_allclose(panels["top:J"], np.vectorize(sig3)(J), rtol=1e-7)
     # and the other panels are there too
     rows = app.net.reverse_sweep(app.x, app.loss)
-    np.testing.assert_allclose(_decode(traces["rev:W1"]["z"]).ravel(), [sig3(v) for v in rows[-1].values], rtol=1e-12)
+    np.testing.assert_allclose(panels["rev:W1"].ravel(), [sig3(v) for v in rows[-1].values], rtol=1e-7)
     assert "J = ∂y/∂x" in text  # the equation line, without MathJax
 
 
@@ -952,21 +962,28 @@ def _rects(fig):
     return [s for s in fig.layout.shapes if s.type == "rect"]
 
 
+def _on(rects, panel) -> list[tuple]:
+    """``(x0, x1, y0, y1)`` of the rectangles drawn on ``panel``, in the panel's own cell
+    coordinates (entry ``[i, j]`` is centred on ``x = j``, ``y = i``)."""
+    r, c, rows, cols = panel.box
+    out = []
+    for s in rects:
+        assert (s.xref, s.yref) == (panel.trace.xaxis or "x", panel.trace.yaxis or "y")
+        if c - 0.5 <= s.x0 < s.x1 <= c + cols - 0.5 and r - 0.5 <= s.y0 < s.y1 <= r + rows - 0.5:
+            out.append((s.x0 - c, s.x1 - c, s.y0 - r, s.y1 - r))
+    return out
+
+
 def test_select_J_cell_highlights_its_row_and_column(app, trace_by_name, sig3):
     app.select("top", "J", 1, 0)
     rects = _rects(app.figure)
     W2 = trace_by_name(app.figure, "top:W2")  # the left factor: the output activation is the identity
     W1 = trace_by_name(app.figure, "top:W1")
     J = trace_by_name(app.figure, "top:J")
-    on = lambda t: [r for r in rects if r.xref == t.xaxis and r.yref == t.yaxis]  # noqa: E731
-    [row] = on(W2)
-    assert (row.y0, row.y1) == (0.5, 1.5)  # row 1 only
-    assert (row.x0, row.x1) == (-0.5, 3.5)  # every column of W2 (4)
-    [col] = on(W1)
-    assert (col.x0, col.x1) == (-0.5, 0.5)  # column 0 only
-    assert (col.y0, col.y1) == (-0.5, 3.5)  # every row of W1 (4)
-    [cell] = on(J)
-    assert (cell.x0, cell.x1, cell.y0, cell.y1) == (-0.5, 0.5, 0.5, 1.5)
+    assert _on(rects, W2) == [(-0.5, 3.5, 0.5, 1.5)]  # row 1 only, every column of W2 (4)
+    assert _on(rects, W1) == [(-0.5, 0.5, -0.5, 3.5)]  # column 0 only, every row of W1 (4)
+    assert _on(rects, J) == [(-0.5, 0.5, 0.5, 1.5)]  # the cell itself
+    assert len(rects) == 3
 
     # the explanation plugs in the numbers: J[1,0] = Σk W2[1,k]·σ'(z1[k])·W1[k,0]
     W1v, W2v, x = examples.W1_DEFAULT, examples.W2_DEFAULT, examples.X_DEFAULT
@@ -992,8 +1009,8 @@ def test_select_J_cell_with_two_slope_factors(app, trace_by_name):
     rects = _rects(app.figure)
     D2 = trace_by_name(app.figure, "top:D2")  # now the left factor
     W1 = trace_by_name(app.figure, "top:W1")
-    assert [(r.y0, r.y1) for r in rects if r.xref == D2.xaxis] == [(-0.5, 0.5)]
-    assert [(r.x0, r.x1) for r in rects if r.xref == W1.xaxis] == [(1.5, 2.5)]
+    assert [(y0, y1) for _, _, y0, y1 in _on(rects, D2)] == [(-0.5, 0.5)]
+    assert [(x0, x1) for x0, x1, _, _ in _on(rects, W1)] == [(1.5, 2.5)]
     assert "σ′(z₂[0])" in app._explain.value
 
 
