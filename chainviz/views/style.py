@@ -79,10 +79,17 @@ def typed_array(z: np.ndarray) -> dict:
 TYPED_MAX_CELLS = 4096
 
 
+_F32 = np.finfo(np.float32)
+
+
 def cell_values(z: np.ndarray):
-    """``z`` rounded, in the form that costs an edit least: see :data:`TYPED_MAX_CELLS`."""
+    """``z`` rounded, in the form that costs an edit least (see :data:`TYPED_MAX_CELLS`),
+    as nested lists also whenever float32 could not carry a value (below 1.2e-38 it would
+    lose digits or become 0)."""
     z = np.atleast_2d(z)
-    return typed_array(z) if z.size <= TYPED_MAX_CELLS else for_plotly(z)
+    a = np.abs(rounded(z))
+    fits = bool(np.all(~np.isfinite(a) | (a == 0) | ((a >= _F32.tiny) & (a <= _F32.max))))
+    return typed_array(z) if z.size <= TYPED_MAX_CELLS and fits else for_plotly(z)
 
 
 def fmt(v: float, digits: int = DIGITS) -> str:

@@ -63,7 +63,7 @@ def changed(old, new):
     properties that changed; lists are compared whole (plotly replaces arrays).
     """
     if isinstance(new, dict) and "bdata" in new:  # a typed array (see views.style.typed_array): one value
-        return None if old == new else new
+        return None if isinstance(old, dict) and old == new else new
     if isinstance(old, dict) and isinstance(new, dict):
         out = {}
         for k, v in new.items():

@@ -695,6 +695,18 @@ def test_messages_carry_rounded_numbers(app, record_messages, decode_array, trac
     assert finite.size and max(digits(v) for v in finite) <= 3
 
 
+@pytest.mark.parametrize("value", [9.745407676974639e-124, -3e-40, 1.2e-38])
+def test_tiny_numbers_are_shown_not_rounded_to_zero(app, trace_z, assert_sig3, value):
+    """float32 (how small grids travel) has no room below 1.2e-38: such a value must still arrive."""
+    assert app.set_weight(1, 0, 0, value)
+    W1 = examples.W1_DEFAULT.copy()
+    W1[0, 0] = value
+    assert_sig3(trace_z(app.figure, "top:W1"), W1, "W1 with a tiny entry")
+    assert trace_z(app.figure, "top:W1")[0, 0] != 0
+    assert app.set_weight(1, 0, 0, 0.8)  # and back: the grid travels as float32 again
+    assert_sig3(trace_z(app.figure, "top:W1"), examples.W1_DEFAULT, "W1 after the tiny entry")
+
+
 def test_update_leaves_the_figure_as_a_fresh_draw(app, figure_data):
     """After many edits the FigureWidget equals a figure built from scratch for the same state."""
     for edit in (lambda: app.set_weight(1, 0, 2, 0.25), lambda: app.set_activations("identity", "tanh"),
