@@ -7,20 +7,15 @@ reviewer reads, and every run writes them clean.
     python tools/make_notebooks.py            # build, run, check the exercises, write all five
     python tools/make_notebooks.py 03 04      # only the notebooks whose names start with these
     python tools/make_notebooks.py --check    # exit 1 if a committed notebook differs from this file
-    python tools/make_notebooks.py --no-execute   # write sources only (no stored outputs: nbval then
-                                                  # skips the NBVAL_CHECK_OUTPUT comparisons)
+    python tools/make_notebooks.py --no-execute   # write without running them first
 
 What a written notebook holds
     * every cell carries ``metadata.slideshow.slide_type`` (jupyterlab-slideshow's
       "Toggle Deck" presents 03 and 04 as talks);
-    * no widget state (``metadata.widgets`` absent) and no outputs, except
-    * cells whose source contains ``# NBVAL_CHECK_OUTPUT``: they print small,
-      deterministic text that ``pytest --nbval-lax`` compares with what is
-      stored, so they keep their ``stream``/``text/plain`` outputs and their
-      ``execution_count``. (nbval 0.11 treats a cell whose ``execution_count``
-      is null as never run and does not compare its outputs; these counts are
-      those of a clean top-to-bottom run.) Those cells also ``assert`` the
-      closed-form values, so a wrong number fails even without stored output.
+    * no widget state (``metadata.widgets`` absent), no outputs and no execution
+      counts. The cells that print numbers also ``assert`` the closed-form values,
+      so ``pytest --nbval-lax`` (which runs every cell) fails on a wrong number
+      without any stored output to compare.
 
 Before writing, each notebook is executed twice in a fresh kernel (nbclient):
 once as the learner gets it, which must raise nothing and print nothing on
@@ -41,7 +36,6 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 # "Continue the current slide" is the empty string: JupyterLab's property inspector writes "" for
 # its "-" choice, and jupyterlab-slideshow 0.3.4 reads "" (or no value) as "continue", while it puts
 # a cell marked "-" (the classic nbconvert/RISE spelling) on no slide at all.
@@ -268,8 +262,7 @@ NB01 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         from chainviz.examples import SIN_X2, SQUARE_3X_PLUS_1
 
 
@@ -284,8 +277,8 @@ NB01 = [
                 by_hand = example.dh(x)  # the formula derived above
                 numeric = difference_quotient(example.h, x)
                 assert abs(by_rule - by_hand) < 1e-12 and abs(numeric - by_hand) < 1e-6
-                print(f"  x = {{x:4.1f}}: chain rule {{fmt(by_rule, 6):>10}}   formula {{fmt(by_hand, 6):>10}}"
-                      f"   difference quotient {{fmt(numeric, 6):>10}}")
+                print(f"  x = {x:4.1f}: chain rule {fmt(by_rule, 6):>10}   formula {fmt(by_hand, 6):>10}"
+                      f"   difference quotient {fmt(numeric, 6):>10}")
         """,
         "fragment",
     ),
@@ -321,8 +314,7 @@ NB01 = [
         "subslide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         from chainviz.examples import J_jacobian_demo as J_by_hand
         from chainviz.examples import f_jacobian_demo as f
 
@@ -366,16 +358,15 @@ NB01 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         gaps = []
         for scale in (1.0, 0.5, 0.25):
             dx = scale * np.array([0.1, -0.05])
             actual = f(x0 + dx) - f(x0)
             predicted = J_hand @ dx
             gaps.append(np.abs(actual - predicted).max())
-            print(f"Δx = {{vec(dx, 4)}}: f(x+Δx) − f(x) = {{vec(actual, 6)}},  J·Δx = {{vec(predicted, 6)}},"
-                  f"  gap {{fmt(gaps[-1], 6)}}")
+            print(f"Δx = {vec(dx, 4)}: f(x+Δx) − f(x) = {vec(actual, 6)},  J·Δx = {vec(predicted, 6)},"
+                  f"  gap {fmt(gaps[-1], 6)}")
         print("each halving of Δx divides the gap by", fmt(gaps[0] / gaps[1], 2), "and", fmt(gaps[1] / gaps[2], 2))
         assert np.allclose(gaps, [0.01, 0.0025, 0.000625]) and np.isclose(gaps[0] / gaps[1], 4)
         """,
@@ -464,8 +455,7 @@ NB02 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         A = np.array([[1.0, -0.5, 0.2], [0.3, 0.8, -1.0], [-0.7, 0.1, 0.4], [0.5, 0.5, 0.5]])
 
 
@@ -481,12 +471,12 @@ NB02 = [
         J_f = cv.numerical_jacobian(f, x)  # read at x
         J_g = cv.numerical_jacobian(g, f(x))  # read at f(x), what g receives
         J_h = cv.numerical_jacobian(lambda v: g(f(v)), x)  # the composition, differenced directly
-        print(f"J_g · J_f: ({{shape(J_g)}}) · ({{shape(J_f)}}) = {{shape(J_g @ J_f)}};  J_h is {{shape(J_h)}}")
+        print(f"J_g · J_f: ({shape(J_g)}) · ({shape(J_f)}) = {shape(J_g @ J_f)};  J_h is {shape(J_h)}")
         print("J_g(f(x)) · J_f(x) equals J_h(x):", np.allclose(J_g @ J_f, J_h, atol=1e-6))
         try:
             J_f @ J_g
         except ValueError:
-            print(f"J_f · J_g: {{shape(J_f)}} times {{shape(J_g)}} does not fit")
+            print(f"J_f · J_g: {shape(J_f)} times {shape(J_g)} does not fit")
         assert np.allclose(J_g @ J_f, J_h, atol=1e-6)
         """,
         "fragment",
@@ -505,8 +495,7 @@ NB02 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         from chainviz.examples import J_f_composition, J_g_composition, dh_composition, f_composition
 
         for x1 in (-1.0, 0.5, 2.0):
@@ -514,8 +503,8 @@ NB02 = [
             Jf = J_f_composition(xv)  # 2×1
             Jg = J_g_composition(f_composition(xv))  # 1×2, at u = f(x)
             product = Jg @ Jf  # 1×1
-            print(f"x = {{x1:4.1f}}:  J_g = {{vec(Jg, 1)}}  J_f = {{vec(Jf, 1)}}ᵀ  J_g·J_f = {{fmt(product[0, 0], 1):>4}}"
-                  f"   1 + 2x = {{fmt(dh_composition(x1), 1):>4}}")
+            print(f"x = {x1:4.1f}:  J_g = {vec(Jg, 1)}  J_f = {vec(Jf, 1)}ᵀ  J_g·J_f = {fmt(product[0, 0], 1):>4}"
+                  f"   1 + 2x = {fmt(dh_composition(x1), 1):>4}")
             assert product.shape == (1, 1) and np.isclose(product[0, 0], dh_composition(x1))
         """,
         "fragment",
@@ -690,8 +679,7 @@ NB03 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         linear = cv.examples.PRESETS["linear"]
         W1, W2 = linear.net.weights
         J = linear.net.jacobian(linear.x)
@@ -735,13 +723,12 @@ NB03 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         sig = cv.examples.PRESETS["sigmoid"]
         trace = sig.net.forward(sig.x)
         z1, slopes = trace.zs[0], trace.slopes[0]
         W1, W2 = sig.net.weights
-        print(" · ".join(f"{{F.text}} ({{shape(F.matrix)}})" for F in sig.net.jacobian_factors(sig.x)), "= J (2×3)")
+        print(" · ".join(f"{F.text} ({shape(F.matrix)})" for F in sig.net.jacobian_factors(sig.x)), "= J (2×3)")
         show("z1    ", z1)
         show("σ'(z1)", slopes)
         s = 1 / (1 + np.exp(-z1))
@@ -782,11 +769,10 @@ NB03 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         two = cv.examples.PRESETS["two_sigmoids"]
         factors = two.net.jacobian_factors(two.x)
-        print(" · ".join(f"{{F.text}} ({{shape(F.matrix)}})" for F in factors), "= J (2×3)")
+        print(" · ".join(f"{F.text} ({shape(F.matrix)})" for F in factors), "= J (2×3)")
         product = np.linalg.multi_dot([F.matrix for F in factors])
         print("product of the four factors equals J:", np.allclose(product, two.net.jacobian(two.x)))
         for F in factors:
@@ -821,8 +807,7 @@ NB03 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         dead = cv.examples.PRESETS["dead_relu"]
         tr = dead.net.forward(dead.x)
         show("z1       ", tr.zs[0])
@@ -1013,13 +998,12 @@ NB04 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         ex = cv.examples.PRESETS["sigmoid"]
         net, x, loss = ex.net, ex.x, ex.loss
         rows = net.reverse_sweep(x, loss)  # in the order computed
         for r in rows:
-            print(f"reverse holds {{r.text:6}} length {{r.values.size}}: {{vec(r.values)}}")
+            print(f"reverse holds {r.text:6} length {r.values.size}: {vec(r.values)}")
         carried = net.forward_sweep(x)  # input side first
         print("forward holds  ", ", ".join(shape(C) for C in carried), "(then ∂L/∂y · J at the end)")
         g = loss.grad(net(x))
@@ -1078,17 +1062,16 @@ NB04 = [
         "slide",
     ),
     code(
-        f"""
-        {CHECK_MARK}
+        """
         cost = cv.mode_cost(cv.examples.SCALE_WIDTHS)  # [10**6] + [10**3] * 10, scalar loss after
-        print(f"{{'':28}}{{'forward':>20}}{{'reverse':>16}}{{'ratio':>10}}")
+        print(f"{'':28}{'forward':>20}{'reverse':>16}{'ratio':>10}")
         for name, fw, rv in [("multiply-adds", cost.forward_madds, cost.reverse_madds),
                              ("most numbers held at once", cost.forward_peak, cost.reverse_peak)]:
-            print(f"{{name:28}}{{fw:>20,}}{{rv:>16,}}{{fw / rv:>10,.1f}}")
-        print(f"forward mode holds {{len(cost.forward_carried)}} matrices of {{cost.forward_carried[0]:,}} numbers;")
-        print(f"reverse mode holds rows of {{', '.join(f'{{d:,}}' for d in sorted(set(cost.reverse_carried[:-1])))}}"
-              f" numbers, then ∂L/∂x with {{cost.reverse_carried[-1]:,}},")
-        print(f"and keeps {{cost.stored_activations:,}} slopes from the forward pass until the sweep needs them.")
+            print(f"{name:28}{fw:>20,}{rv:>16,}{fw / rv:>10,.1f}")
+        print(f"forward mode holds {len(cost.forward_carried)} matrices of {cost.forward_carried[0]:,} numbers;")
+        print(f"reverse mode holds rows of {', '.join(f'{d:,}' for d in sorted(set(cost.reverse_carried[:-1])))}"
+              f" numbers, then ∂L/∂x with {cost.reverse_carried[-1]:,},")
+        print(f"and keeps {cost.stored_activations:,} slopes from the forward pass until the sweep needs them.")
         assert (cost.forward_peak, cost.reverse_peak) == (10**9, 10**6)
         assert cost.peak_ratio == 1000 and round(cost.madds_ratio) == 8931
         """,
@@ -1295,36 +1278,6 @@ def execute(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     return nb
 
 
-def clean(executed: nbformat.NotebookNode, source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """``source`` plus the text outputs (and counts) of its NBVAL_CHECK_OUTPUT cells from ``executed``."""
-    nb = copy.deepcopy(source)
-    for cell, run in zip(nb.cells, executed.cells):
-        if cell.cell_type != "code" or CHECK_MARK not in cell.source:
-            continue
-        outputs = []
-        for out in run.outputs:
-            if out.output_type == "stream" and out.name == "stdout":
-                outputs.append(nbformat.v4.new_output("stream", name="stdout", text=out.text))
-            elif out.output_type == "execute_result" and "text/plain" in out.data:
-                outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": out.data["text/plain"]},
-                                                      execution_count=run.execution_count))
-            else:
-                raise RuntimeError(f"a {CHECK_MARK} cell may only print text; it produced {out.output_type}: "
-                                   f"{cell.source[:80]!r}")
-        if not outputs:
-            raise RuntimeError(f"a {CHECK_MARK} cell printed nothing: {cell.source[:80]!r}")
-        # stream outputs split across messages are joined, as nbval does before comparing
-        merged = []
-        for out in outputs:
-            if merged and out.output_type == "stream" and merged[-1].output_type == "stream":
-                merged[-1].text += out.text
-            else:
-                merged.append(out)
-        cell.outputs = merged
-        cell.execution_count = run.execution_count
-    return nb
-
-
 def verify_solutions(name: str) -> int:
     """Run the notebook with every solution filled in; every exercise check must say "right"."""
     nb = build(name, solutions=True)
@@ -1354,7 +1307,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("names", nargs="*", help="notebook name prefixes (default: all)")
     p.add_argument("--check", action="store_true", help="only compare committed notebooks with this file")
-    p.add_argument("--no-execute", action="store_true", help="write without running (no stored check outputs)")
+    p.add_argument("--no-execute", action="store_true", help="write without running first")
     p.add_argument("--no-solutions", action="store_true", help="skip the run with the exercise solutions")
     args = p.parse_args(argv)
     names = [n for n in NOTEBOOKS if not args.names or any(n.startswith(a) for a in args.names)]
@@ -1378,7 +1331,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         nb = build(name)
         if not args.no_execute:
-            nb = clean(execute(nb, name), nb)
+            execute(nb, name)  # must run clean; what is written has no outputs
         checked = 0 if (args.no_execute or args.no_solutions) else verify_solutions(name)
         write(nb, NOTEBOOK_DIR / f"{name}.ipynb")
         extra = f", {checked} exercise checks right with the solutions" if checked else ""
