@@ -1,17 +1,16 @@
 """A JupyterLab server on 127.0.0.1 and a Chromium for the browser benchmarks.
 
-Independent of tests/browser on purpose (same settings): every Jupyter user
-directory lives in a temporary folder, the server is started in its own
-process group and stopped by its PID (SIGTERM, then SIGKILL), and its kernels
-are stopped by PID if they outlive it.
+Starting and stopping processes is ``tests/browser/servers.py``, shared with the
+browser tests (no pytest needed): every Jupyter user directory lives in a
+temporary folder, the server runs in its own process group and is stopped by
+its PID (SIGTERM, then SIGKILL), and kernels that outlive it by PID too. The
+settings here are the benchmark's own (no throttling of hidden pages).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,9 @@ import urllib.request
 from pathlib import Path
 
 from common import REPO
+
+sys.path.insert(0, str(REPO / "tests" / "browser"))
+from servers import free_port, jupyter_env, stop, tail  # noqa: E402 - after the path it lives on
 
 CHROMIUM = os.environ.get("CHAINVIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,41 +42,6 @@ LAB_USER_SETTINGS = {
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _children_map() -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        rest = text[text.rfind(")") + 2:].split()
-        out.setdefault(int(rest[1]), []).append(int(stat.parent.name))
-    return out
-
-
-def descendants(pid: int) -> list[int]:
-    kids, out, todo = _children_map(), [], [pid]
-    while todo:
-        for c in kids.get(todo.pop(), []):
-            out.append(c)
-            todo.append(c)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except (OSError, ProcessLookupError):
-        return False
-
-
 class Lab:
     """``with Lab(root) as lab:`` serves ``root`` at ``lab.url`` until the block ends."""
 
@@ -86,20 +53,7 @@ class Lab:
         self.log_path = self.home / "lab.log"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        for var, sub in {"JUPYTER_CONFIG_DIR": "config", "JUPYTER_DATA_DIR": "data",
-                         "JUPYTER_RUNTIME_DIR": "runtime", "JUPYTERLAB_SETTINGS_DIR": "lab-user-settings",
-                         "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces", "IPYTHONDIR": "ipython",
-                         "MPLCONFIGDIR": "matplotlib"}.items():
-            (self.home / sub).mkdir(parents=True, exist_ok=True)
-            env[var] = str(self.home / sub)
-        env["JUPYTER_PLATFORM_DIRS"] = "1"
-        env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
-        env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO), env.get("PYTHONPATH", "")] if p)
-        for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-            env.pop(var, None)
-        env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-        return env
+        return jupyter_env(self.home)
 
     def start(self) -> "Lab":
         env = self.env()
@@ -125,10 +79,7 @@ class Lab:
         raise TimeoutError(f"jupyter lab did not answer on {self.url} within {self.timeout} s:\n{self.tail()}")
 
     def tail(self, n: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return ""
+        return tail(self.log_path, n)
 
     def request(self, method: str, path: str, body=None, timeout: float = 10.0):
         data = None if body is None else json.dumps(body).encode()
@@ -154,31 +105,9 @@ class Lab:
             self.request("DELETE", f"/api/kernels/{k['id']}")
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        kids = descendants(self.proc.pid)
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(timeout=10)
-        deadline = time.monotonic() + 5
-        while any(_alive(k) for k in kids) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        for k in kids:
-            if _alive(k):
-                try:
-                    os.kill(k, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        self._log.close()
+        if self.proc is not None:
+            stop(self.proc)
+            self._log.close()
 
     def __enter__(self) -> "Lab":
         return self.start()

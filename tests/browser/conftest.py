@@ -24,20 +24,18 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
+from .servers import REPO_ROOT, free_port, http_ok, jupyter_env, port_open, stop, tail
+
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts" / "browser"
 # Debian's chromium; CHAINVIZ_CHROMIUM may point elsewhere (or at a missing
@@ -58,7 +56,6 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 SERVER_START_TIMEOUT = 90.0  # s; first JupyterLab start on 2 cores ~ 2-20 s
-STOP_GRACE = 10.0  # s between SIGTERM and SIGKILL
 
 # JupyterLab user settings written into a temporary settings dir
 # (JUPYTERLAB_SETTINGS_DIR), so the venv is never modified.
@@ -126,135 +123,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 # --------------------------------------------------------------------------
-# process helpers
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with _NO_PROXY_OPENER.open(url, timeout=5) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
-def _descendants(pid: int) -> list[int]:
-    """PIDs of all live descendants of ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ..."; comm may contain spaces/parens.
-        rest = text[text.rfind(")") + 2 :].split()
-        children.setdefault(int(rest[1]), []).append(int(stat.parent.name))
-    out, todo = [], [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            out.append(c)
-            todo.append(c)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie still answers kill(0); treat it as dead.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM the server's process group, wait, SIGKILL after STOP_GRACE.
-
-    Kernels run in sessions of their own (jupyter_client), so they are found
-    through /proc before the server stops; a server shuts them down on
-    SIGTERM, and any that outlive it are killed by PID.
-    """
-    if proc.poll() is not None:
-        return
-    kids = _descendants(proc.pid)
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        proc.wait(timeout=STOP_GRACE)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=STOP_GRACE)
-    deadline = time.monotonic() + 5
-    while any(_alive(k) for k in kids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for k in kids:
-        if _alive(k):
-            try:
-                os.kill(k, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
-def _tail(path: Path, n: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return ""
-
-
-def _jupyter_env(home: Path) -> dict[str, str]:
-    """Environment isolating every Jupyter/IPython user dir under ``home``.
-
-    The repository root is put first on PYTHONPATH so kernels import the
-    working tree's ``chainviz`` even when it is not pip-installed.
-    """
-    env = dict(os.environ)
-    dirs = {
-        "JUPYTER_CONFIG_DIR": "config",
-        "JUPYTER_DATA_DIR": "data",
-        "JUPYTER_RUNTIME_DIR": "runtime",
-        "JUPYTERLAB_SETTINGS_DIR": "lab-user-settings",
-        "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces",
-        "IPYTHONDIR": "ipython",
-        "MPLCONFIGDIR": "matplotlib",
-    }
-    for var, sub in dirs.items():
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(home / sub)
-    env["JUPYTER_PLATFORM_DIRS"] = "1"
-    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # no debugger warning on kernel start
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in [str(REPO_ROOT), env.get("PYTHONPATH", "")] if p
-    )
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        env.pop(var, None)
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    return env
+# process helpers: see servers.py
 
 
 def _write_lab_settings(settings_dir: Path) -> None:
@@ -290,15 +159,15 @@ def _wait_ready(proc: subprocess.Popen, port: int, log_path: Path, probe_url: st
         if proc.poll() is not None:
             raise RuntimeError(
                 f"server exited with {proc.returncode} before it was ready; "
-                f"log {log_path}:\n{_tail(log_path)}"
+                f"log {log_path}:\n{tail(log_path)}"
             )
-        if _port_open(port) and (probe_url is None or _http_ok(probe_url)):
+        if port_open(port) and (probe_url is None or http_ok(probe_url)):
             return
         time.sleep(0.2)
-    _stop(proc)
+    stop(proc)
     raise RuntimeError(
         f"server not ready on port {port} after {SERVER_START_TIMEOUT:.0f} s; "
-        f"log {log_path}:\n{_tail(log_path)}"
+        f"log {log_path}:\n{tail(log_path)}"
     )
 
 
@@ -337,9 +206,9 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) ->
         )
     else:
         root.mkdir()
-    env = _jupyter_env(base / "home")
+    env = jupyter_env(base / "home")
     _write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
-    port = _free_port()
+    port = free_port()
     log_path = artifacts_dir / "jupyterlab-server.log"
     cmd = [
         sys.executable, "-m", "jupyter", "lab",
@@ -362,7 +231,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) ->
         server = LabServer(root, port, url, proc.pid, log_path, time.monotonic() - t0)
         yield server
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -376,7 +245,7 @@ def voila_server(
     GET of the page starts a kernel.
     """
     base = tmp_path_factory.mktemp("voila")
-    env = _jupyter_env(base / "home")
+    env = jupyter_env(base / "home")
     started: dict[Path, str] = {}
     procs: list[subprocess.Popen] = []
 
@@ -386,7 +255,7 @@ def voila_server(
             return started[nb]
         if not nb.is_file():
             raise FileNotFoundError(nb)
-        port = _free_port()
+        port = free_port()
         log_path = artifacts_dir / f"voila-{re.sub(r'[^A-Za-z0-9_.-]+', '_', nb.stem)}-{port}.log"
         cmd = [
             sys.executable, "-m", "voila",
@@ -406,7 +275,7 @@ def voila_server(
         yield serve
     finally:
         for proc in procs:
-            _stop(proc)
+            stop(proc)
 
 
 @pytest.fixture(scope="session")
