@@ -54,20 +54,21 @@ def rounded(a: np.ndarray, digits: int = DIGITS) -> np.ndarray:
 def for_plotly(z: np.ndarray) -> np.ndarray:
     """A rounded matrix in the form plotly validates fastest: a float array, or an
     object array with ``None`` for blanks (NaN is not valid JSON; ``None`` is a gap)."""
-    z = rounded(z)
-    if np.isnan(z).any():
-        z = np.where(np.isnan(z), None, z).astype(object)
-    return z
+    return _with_gaps(rounded(z))
 
 
-def typed_array(z: np.ndarray) -> dict:
-    """A rounded matrix as plotly.js's typed-array form: float32, base64, with its shape.
+def _with_gaps(r: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(r), None, r).astype(object) if np.isnan(r).any() else r
+
+
+def typed_array(r: np.ndarray) -> dict:
+    """An already rounded matrix as plotly.js's typed-array form: float32, base64, with its shape.
 
     A 2-D list would cost the kernel a walk over every entry (validation, JSON, the
     widget's search for binary buffers) and the browser a JSON parse; this is one
     string. float32 keeps 7 significant digits, more than the 3 shown; NaN stays a blank.
     """
-    a = np.ascontiguousarray(rounded(z), dtype="<f4")
+    a = np.ascontiguousarray(r, dtype="<f4")
     return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii"), "shape": f"{a.shape[0]},{a.shape[1]}"}
 
 
@@ -86,10 +87,10 @@ def cell_values(z: np.ndarray):
     """``z`` rounded, in the form that costs an edit least (see :data:`TYPED_MAX_CELLS`),
     as nested lists also whenever float32 could not carry a value (below 1.2e-38 it would
     lose digits or become 0)."""
-    z = np.atleast_2d(z)
-    a = np.abs(rounded(z))
+    r = rounded(z)
+    a = np.abs(r)
     fits = bool(np.all(~np.isfinite(a) | (a == 0) | ((a >= _F32.tiny) & (a <= _F32.max))))
-    return typed_array(z) if z.size <= TYPED_MAX_CELLS and fits else for_plotly(z)
+    return typed_array(r) if r.size <= TYPED_MAX_CELLS and fits else _with_gaps(r)
 
 
 def fmt(v: float, digits: int = DIGITS) -> str:

@@ -77,6 +77,15 @@ def changed(old, new):
     return None if _same(old, new) else new
 
 
+def _trace_delta(old: dict, new: dict) -> dict | None:
+    """:func:`changed` for a trace, with ``meta`` whole: it is free-form (its keys are no
+    property names, and a key it lost must go too)."""
+    delta = changed({k: v for k, v in old.items() if k != "meta"}, {k: v for k, v in new.items() if k != "meta"})
+    if old.get("meta") != new.get("meta"):
+        delta = dict(delta or {}, meta=new.get("meta"))
+    return delta
+
+
 class Explorer:
     """Base of every explorer: ``.figure`` (one FigureWidget), ``.error``, ``.widget``.
 
@@ -103,8 +112,7 @@ class Explorer:
     def _apply(self, spec: dict) -> None:
         """Send the differences between the last spec and ``spec`` as one update."""
         old = self._spec
-        trace_changes = [changed(o, n) or (o.get("meta") != n.get("meta") and {"meta": n.get("meta")})
-                         for o, n in zip(old["traces"], spec["traces"])]
+        trace_changes = [_trace_delta(o, n) for o, n in zip(old["traces"], spec["traces"])]
         layout_change = changed(old["layout"], spec["layout"])
         if not any(trace_changes) and not layout_change:
             return
@@ -112,11 +120,10 @@ class Explorer:
         # replace a whole nested object by its partial delta (an axis whose domain moved
         # would lose ``visible=False`` and ``range``; the colour bar its position).
         with self.figure.batch_update():
-            for trace, delta, before, new in zip(self.figure.data, trace_changes, old["traces"], spec["traces"]):
+            for trace, delta in zip(self.figure.data, trace_changes):
                 delta = dict(delta or {})
-                delta.pop("meta", None)
-                if before.get("meta") != new.get("meta"):  # free-form: set whole, keys are no property names
-                    trace.meta = new.get("meta")
+                if "meta" in delta:
+                    trace.meta = delta.pop("meta")
                 for path, value in _paths(delta):
                     trace[path] = value
             for path, value in _layout_paths(old["layout"], spec["layout"], layout_change or {}):

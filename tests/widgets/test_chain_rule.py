@@ -9,7 +9,6 @@ numbers rounded to 3 significant digits, so comparisons with it are to 3 digits.
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 import json
@@ -919,15 +918,6 @@ def test_unknown_framework_is_refused(app):
 
 
 # ------------------------------------------------------------------ static HTML
-def _decode(v):
-    """plotly's JSON for an array: a list, or ``{"dtype", "bdata" (base64), "shape"}``."""
-    if isinstance(v, dict) and "bdata" in v:
-        arr = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-        shape = [int(s) for s in str(v.get("shape", len(arr))).split(",")]
-        return arr.reshape(shape)
-    return np.array(v, dtype=float)
-
-
 def _figure_from_html(text: str) -> list:
     """The trace list passed to ``Plotly.newPlot(id, data, layout, config)`` in the page."""
     dec = json.JSONDecoder()
@@ -944,7 +934,7 @@ def _figure_from_html(text: str) -> list:
     return data
 
 
-def test_to_html(app, tmp_path, sig3):
+def test_to_html(app, tmp_path, sig3, decode_array):
     app.set_weight(1, 0, 2, 0.25)
     path = app.to_html(tmp_path / "frozen.html")
     assert path.exists()
@@ -958,7 +948,7 @@ def test_to_html(app, tmp_path, sig3):
     panels = {}
     for t in _figure_from_html(text):
         if t.get("visible") is not False:
-            z = _decode(t["z"])
+            z = decode_array(t["z"]).astype(float)
             for name, (r, c, rows, cols) in t["meta"]["panels"].items():
                 panels[name] = z[r:r + rows, c:c + cols]
     # float32 on the wire: 7 significant digits of the 3 shown
