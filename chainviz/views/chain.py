@@ -37,6 +37,7 @@ SLOTS = [
     ("grad", "W2"), ("grad", "W1"),
 ]
 BLANK = "#e4e4e4"  # grey: behind blank cells, and the borders between cells
+MARGIN = dict(l=8, r=72, t=8, b=8)  # the colour scale and its ticks live in the right margin
 BANDS = ["top", "rev", "fwd", "grad"]
 SYMBOL = {"identity": "id", "sigmoid": "σ", "tanh": "tanh", "relu": "relu", "leaky_relu": "lrelu", "softplus": "softplus"}
 
@@ -180,7 +181,7 @@ def revealing(s: Snapshot, hidden) -> set:
     return out
 
 
-def _layout_cells(s: Snapshot, P: dict, bands: list[str], opts: Options) -> dict:
+def _layout_cells(P: dict, bands: list[str], opts: Options) -> dict:
     """Cell size (px) and every panel's :class:`~.grid.Box` on one grid.
 
     Columns follow the written order; a panel narrower than its column is centred
@@ -209,20 +210,19 @@ def _layout_cells(s: Snapshot, P: dict, bands: list[str], opts: Options) -> dict
     band_gap = math.ceil((pad + heading_h + title_h) / cell)
     boxes, row = {}, 0
     for b in bands:
+        col = 0
         if b == "grad":
-            col = 0
             for c, k in zip(("W2", "W1"), grads):
                 boxes[(b, c)] = grid.Box(row, col, *P[(b, c)]["z"].shape)
                 col += k + gap
         else:
-            col = 0
             for c in present:
                 if (b, c) in P:
                     r, k = P[(b, c)]["z"].shape
                     boxes[(b, c)] = grid.Box(row, col + (col_cells[c] - k) // 2, r, k)
                 col += col_cells[c] + gap
         row += band_rows[b] + band_gap
-    return dict(cell=cell, fs=fs, boxes=boxes, shape=(row - band_gap, width(gap)), band_rows=band_rows,
+    return dict(cell=cell, fs=fs, boxes=boxes, shape=(row - band_gap, width(gap)),
                 heading_h=heading_h, title_h=title_h, present=present)
 
 
@@ -235,9 +235,6 @@ def _title(text: str, box: grid.Box, cell: float, fs: float) -> dict:
         x, anchor = -0.5, "left"
     return dict(text=text, x=x, y=box.top, xref="x", yref="y", xanchor=anchor, yanchor="bottom",
                 showarrow=False, font=dict(size=fs - 1))
-
-
-MARGIN = dict(l=8, r=72, t=8, b=8)  # the colour scale and its ticks live in the right margin
 
 
 def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
@@ -266,7 +263,7 @@ def figure_spec(s: Snapshot, opts: Options = Options()) -> dict:
     bands = [b for b in BANDS if b in ("top", "rev") or (b == "fwd" and opts.show_forward)
              or (b == "grad" and opts.show_weight_grads)]
     shown = {slot: P[slot] for slot in SLOTS if slot in P and slot[0] in bands}
-    L = _layout_cells(s, shown, bands, opts)
+    L = _layout_cells(shown, bands, opts)
     cell, fs, boxes, (R, C) = L["cell"], L["fs"], L["boxes"], L["shape"]
 
     # -- the plot area in cells: the first band's heading and titles sit above row 0 --------
