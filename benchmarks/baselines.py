@@ -3,7 +3,7 @@
 Both baselines draw exactly the panels the explorer's one figure shows by
 default (the factor band, J, the reverse-mode rows and the forward-mode
 carries; the weight-gradient band is hidden by default, so it is left out here
-too), with the numbers of :func:`chainviz.snapshot.snapshot` and the titles,
+too), with the numbers of :func:`chainviz.core.snapshot.snapshot` and the titles,
 rounding and colour scale of :func:`chainviz.views.chain.panels` /
 :func:`chainviz.views.chain.figure_spec`:
 
@@ -24,7 +24,7 @@ import re
 
 import numpy as np
 
-from chainviz.snapshot import snapshot
+from chainviz.core.snapshot import snapshot
 from chainviz.views import chain as view
 from chainviz.views import style
 

@@ -8,7 +8,7 @@ follow :func:`chainviz.mode_cost`'s multiply-add counts.
   chainviz ``net.jacobian(x)`` + ``net.reverse_sweep(x, loss)`` vs autograd
   ``jacobian(f)(x)`` + ``grad(L∘f)(x)`` of the same function (autograd builds the
   Jacobian one reverse pass per output).
-* sweeps: :func:`chainviz.modes.measure_sweeps` at widths ``[n, 64, 64, 64]`` for
+* sweeps: :func:`chainviz.core.modes.measure_sweeps` at widths ``[n, 64, 64, 64]`` for
   growing ``n``; the row is the measured forward/reverse time ratio, the note
   gives ``mode_cost``'s predicted multiply-add ratio.
 """
@@ -90,7 +90,7 @@ def jacobian_rows(runs: int, widths=WIDTHS, log=print) -> list[dict]:
 
 
 def sweep_rows(runs: int, ns=SWEEP_NS, hidden=SWEEP_HIDDEN, log=print) -> list[dict]:
-    from chainviz.modes import measure_sweeps, mode_cost
+    from chainviz.core.modes import measure_sweeps, mode_cost
 
     rows = []
     for n in ns:

@@ -6,11 +6,11 @@ are imported from :mod:`chainviz.widgets` on first use.
 
 from __future__ import annotations
 
-from .activations import ACTIVATIONS
-from .jacobian import numerical_jacobian
-from .losses import MSE, Loss, SoftmaxCrossEntropy, Sum
-from .modes import ModeCost, mode_cost
-from .net import Factor, Net, Row, Trace, two_layer
+from .core.activations import ACTIVATIONS
+from .core.jacobian import numerical_jacobian
+from .core.losses import MSE, Loss, SoftmaxCrossEntropy, Sum
+from .core.modes import ModeCost, mode_cost
+from .core.net import Factor, Net, Row, Trace, two_layer
 
 __version__ = "0.1.0"
 
@@ -29,15 +29,19 @@ def __getattr__(name: str):
 
         module = importlib.import_module(f".widgets.{_WIDGETS[name]}", __name__)
         return getattr(module, name)
-    if name == "examples":
+    if name == "examples":  # the section's worked examples: data only
         import importlib
 
-        return importlib.import_module(".examples", __name__)
+        return importlib.import_module(".core.examples", __name__)
+    if name == "demos":  # one-liners that open an explorer on them
+        import importlib
+
+        return importlib.import_module(".widgets.demos", __name__)
     raise AttributeError(f"module 'chainviz' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_WIDGETS) + ["examples"])
+    return sorted(list(globals()) + list(_WIDGETS) + ["examples", "demos"])
 
 
 __all__ = [

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import chainviz as cv
-from chainviz import examples
+from chainviz.widgets import demos
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -27,9 +27,9 @@ def explorers() -> dict:
     return {
         "chain_rule": chain,
         "backward_step": step,
-        "jacobian": examples.jacobian_demo(),
-        "composition": examples.composition_demo(),
-        "mode_cost": examples.scale_demo(),
+        "jacobian": demos.jacobian_demo(),
+        "composition": demos.composition_demo(),
+        "mode_cost": demos.scale_demo(),
     }
 
 

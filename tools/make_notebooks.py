@@ -263,7 +263,7 @@ NB01 = [
     ),
     code(
         """
-        from chainviz.examples import SIN_X2, SQUARE_3X_PLUS_1
+        from chainviz.core.examples import SIN_X2, SQUARE_3X_PLUS_1
 
 
         def difference_quotient(h, x, eps=1e-5):
@@ -315,8 +315,8 @@ NB01 = [
     ),
     code(
         """
-        from chainviz.examples import J_jacobian_demo as J_by_hand
-        from chainviz.examples import f_jacobian_demo as f
+        from chainviz.core.examples import J_jacobian_demo as J_by_hand
+        from chainviz.core.examples import f_jacobian_demo as f
 
         x0 = np.array([1.0, 2.0])
         J_hand = J_by_hand(x0)  # [[2·x₁, 1], [x₂, x₁]] at (1, 2)
@@ -339,7 +339,7 @@ NB01 = [
     ),
     code(
         """
-        jacobian_app = cv.examples.jacobian_demo()
+        jacobian_app = cv.demos.jacobian_demo()
         jacobian_app
         """,
         CONTINUE,
@@ -496,7 +496,7 @@ NB02 = [
     ),
     code(
         """
-        from chainviz.examples import J_f_composition, J_g_composition, dh_composition, f_composition
+        from chainviz.core.examples import J_f_composition, J_g_composition, dh_composition, f_composition
 
         for x1 in (-1.0, 0.5, 2.0):
             xv = np.array([x1])
@@ -520,7 +520,7 @@ NB02 = [
     ),
     code(
         """
-        composition_app = cv.examples.composition_demo()
+        composition_app = cv.demos.composition_demo()
         composition_app
         """,
         CONTINUE,
@@ -1089,7 +1089,7 @@ NB04 = [
     ),
     code(
         """
-        scale_app = cv.examples.scale_demo()
+        scale_app = cv.demos.scale_demo()
         scale_app
         """,
         "slide",
@@ -1109,7 +1109,7 @@ NB04 = [
         """
         import plotly.graph_objects as go
 
-        from chainviz.modes import measure_sweeps
+        from chainviz.core.modes import measure_sweeps
 
         hidden = [100, 100, 100]
         ns = [1_000, 4_000, 16_000, 32_000]

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..net import sub
-from ..snapshot import Snapshot
+from ..core.notation import sub
+from ..core.snapshot import Snapshot
 from . import grid, style
 
 COLUMNS = ["loss", "D2", "W2", "D1", "W1", "J"]

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from ..losses import MSE, Loss, Sum
-from ..net import Net
+from ..core.losses import MSE, Loss, Sum
+from ..core.net import Net
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>

@@ -17,11 +17,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..modes import ModeCost
-from ..net import sub
-from ..jacobian import ChainAt, JacobianAt, LinearApproximation
-from ..modes import SweepTimes
-from .style import COLORSCALE, FONT, MAX_LABELLED, fmt, heatmap, rounded, symmetric_limit
+from ..core.modes import ModeCost
+from ..core.notation import sub
+from ..core.jacobian import ChainAt, JacobianAt, LinearApproximation
+from ..core.modes import SweepTimes
+from ..core.notation import fmt
+from .style import COLORSCALE, FONT, MAX_LABELLED, heatmap, rounded, symmetric_limit
 
 #: Figure width (px): fits JupyterLab's output area at 1280 px with the file browser open.
 FIGURE_WIDTH = 860

@@ -11,6 +11,8 @@ import base64
 
 import numpy as np
 
+from ..core.notation import DIGITS, fmt
+
 # ColorBrewer RdBu, 11 classes, reversed: blue (negative) -> white (0) -> red (positive)
 COLORSCALE = [
     [0.0, "#053061"], [0.1, "#2166ac"], [0.2, "#4393c3"], [0.3, "#92c5de"], [0.4, "#d1e5f0"],
@@ -20,8 +22,6 @@ COLORSCALE = [
 
 #: Matrices up to this many rows and columns get their numbers printed on the cells.
 MAX_LABELLED = 8
-#: Significant digits sent to the browser and printed: enough to check a hand computation.
-DIGITS = 3
 
 FONT = dict(family="Helvetica, Arial, sans-serif", size=13, color="#222")
 FONT_PRESENTATION = dict(family="Helvetica, Arial, sans-serif", size=18, color="#111")
@@ -91,11 +91,6 @@ def cell_values(z: np.ndarray):
     a = np.abs(r)
     fits = bool(np.all(~np.isfinite(a) | (a == 0) | ((a >= _F32.tiny) & (a <= _F32.max))))
     return typed_array(r) if r.size <= TYPED_MAX_CELLS and fits else _with_gaps(r)
-
-
-def fmt(v: float, digits: int = DIGITS) -> str:
-    """A number as printed on a cell: ``0.164``, ``-1.2``, ``3e-04``."""
-    return f"{v:.{digits}g}".replace("-", "−")
 
 
 def labels(z: np.ndarray, decimals: int | None = None) -> np.ndarray:

@@ -20,15 +20,15 @@ from typing import Sequence
 import ipywidgets as W
 import numpy as np
 
-from .. import examples
-from .._checks import parse_number
-from ..activations import ACTIVATIONS
-from ..losses import MSE, Loss, SoftmaxCrossEntropy, Sum, as_loss, loss_from_dict
-from ..net import Net, two_layer
-from ..snapshot import Snapshot, snapshot
+from ..core import examples
+from ..core.checks import parse_number
+from ..core.activations import ACTIVATIONS
+from ..core.losses import MSE, Loss, SoftmaxCrossEntropy, Sum, as_loss, loss_from_dict
+from ..core.net import Net, two_layer
+from ..core.snapshot import Snapshot, snapshot
 from ..views import chain as view
 from ..views import export
-from ..views.style import fmt
+from ..core.notation import fmt
 from .base import CSS, Explorer, is_echo
 from .editors import CellPicker, MatrixEditor
 

@@ -12,7 +12,7 @@ from typing import Callable
 import ipywidgets as W
 import numpy as np
 
-from ..views.style import fmt
+from ..core.notation import fmt
 
 
 def cell_text(v: float) -> str:

@@ -25,15 +25,15 @@ from typing import Callable, Sequence
 import ipywidgets as W
 import numpy as np
 
-from .._checks import as_vector, parse_number
-from ..examples import SIN_X2, SQUARE_3X_PLUS_1, SCALE_WIDTHS, ScalarChain
-from ..modes import ModeCost, check_widths, mode_cost
-from ..jacobian import (ChainAt, JacobianAt, LinearApproximation, call_jacobian, chain_at, jacobian_at,
+from ..core.checks import as_vector, parse_number
+from ..core.examples import SCALE_WIDTHS
+from ..core.modes import ModeCost, check_widths, mode_cost
+from ..core.jacobian import (ChainAt, JacobianAt, LinearApproximation, call_jacobian, chain_at, jacobian_at,
                         linear_approximation)
-from ..modes import SweepTimes, time_sweeps
+from ..core.modes import SweepTimes, time_sweeps
 from ..views.functions import (component_names, composition_figure, count_text, jacobian_figure,
                                mode_cost_figure, ratio_text)
-from ..views.style import fmt
+from ..core.notation import fmt
 from .base import CSS, Explorer, is_echo
 
 BAD = "cv-bad"
@@ -385,32 +385,6 @@ class _ChainState:
     @property
     def x(self) -> np.ndarray:
         return self.chain.x
-
-
-_SCALAR_CHAINS = {"sin(x²)": SIN_X2, "sin": SIN_X2, "sin(x^2)": SIN_X2,
-                  "(3x+1)²": SQUARE_3X_PLUS_1, "(3x+1)^2": SQUARE_3X_PLUS_1, "square": SQUARE_3X_PLUS_1}
-
-
-def scalar_chain_demo(example: str | ScalarChain = "sin(x²)", x0: float = 1.0) -> CompositionExplorer:
-    """The scalar chain rule ``h'(x) = g'(f(x))·f'(x)`` as a product of 1×1 Jacobians.
-
-    ``example`` is ``"sin(x²)"`` or ``"(3x+1)²"`` (or a :class:`chainviz.examples.ScalarChain`).
-    Shows ``g'(f(x))``, ``f'(x)``, their product and ``h(x)``, checked against
-    the closed form ``h'(x)`` derived by hand and against differences of ``h``.
-    """
-    if isinstance(example, ScalarChain):
-        c = example
-    elif example in _SCALAR_CHAINS:
-        c = _SCALAR_CHAINS[example]
-    else:
-        raise ValueError(f"unknown example {example!r}: use 'sin(x²)' or '(3x+1)²'")
-    closed_text = c.text.rsplit("h'(x) = ", 1)[-1]
-    return CompositionExplorer(
-        lambda x: [c.f(x[0])], lambda u: [c.g(u[0])], [x0],
-        jacobian_f=lambda x: [[c.df(x[0])]], jacobian_g=lambda u: [[c.dg(u[0])]], names=["x"],
-        closed_form=lambda x: [[c.dh(x[0])]], closed_form_text=f"h′(x) = {closed_text}",
-        heading=f"The scalar chain rule for {c.text.replace(chr(39), '′')}",
-    )
 
 
 # =============================================================================================

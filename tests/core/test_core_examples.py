@@ -1,4 +1,4 @@
-"""The section's worked examples: every closed form in chainviz.examples, checked independently."""
+"""The section's worked examples: every closed form in chainviz.core.examples, checked independently."""
 
 from __future__ import annotations
 

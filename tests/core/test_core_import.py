@@ -13,7 +13,7 @@ before = sorted(m for m in sys.modules if m.split(".")[0] in ("plotly", "ipywidg
 # the whole numpy API is usable without them
 net = cv.two_layer([[1.0, 0.0], [0.0, 1.0]], [[1.0, 1.0]])
 net.jacobian([0.0, 0.0]); net.reverse_sweep([0.0, 0.0], cv.Sum()); cv.mode_cost([3, 4, 2])
-import chainviz.examples
+import chainviz.core.examples
 after = sorted(m for m in sys.modules if m.split(".")[0] in ("plotly", "ipywidgets", "anywidget"))
 widgets = sorted(m for m in sys.modules if m.startswith(("chainviz.widgets", "chainviz.views")))
 print(json.dumps({"before": before, "after": after, "widgets": widgets, "all": sorted(cv.__all__)}))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import chainviz as cv
-from chainviz.modes import measure_sweeps
+from chainviz.core.modes import measure_sweeps
 
 
 class Tally:
@@ -193,7 +193,7 @@ def test_measure_sweeps_reverse_is_much_faster_when_the_input_is_wide():
     # which measures the scheduler, not the arithmetic. Noise only ever adds time, so the best
     # of three medians is taken. Predicted ratio ≈ 30, seen 11-80 under load: 3× holds widely.
     probe = (
-        "import json; from chainviz.modes import measure_sweeps; "
+        "import json; from chainviz.core.modes import measure_sweeps; "
         "print(json.dumps([measure_sweeps([20000, 30, 30, 1], repeats=5) for _ in range(3)]))"
     )
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")

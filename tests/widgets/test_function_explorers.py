@@ -15,11 +15,12 @@ from autograd import jacobian as autograd_jacobian
 
 import chainviz as cv
 from chainviz import examples as ex
-from chainviz.modes import mode_cost
+from chainviz.widgets import demos
+from chainviz.core.modes import mode_cost
 from chainviz.views.functions import subtitle_text
 from chainviz.widgets import function_explorers as fe
-from chainviz.widgets.function_explorers import (CompositionExplorer, JacobianExplorer, ModeCostExplorer,
-                                                 scalar_chain_demo)
+from chainviz.widgets.demos import scalar_chain_demo
+from chainviz.widgets.function_explorers import CompositionExplorer, JacobianExplorer, ModeCostExplorer
 
 SEND = ("_send_update_msg", "_send_restyle_msg", "_send_relayout_msg")
 
@@ -74,7 +75,7 @@ class MessageCounter:
 
 # -- JacobianExplorer ----------------------------------------------------------------------
 def test_jacobian_demo_shows_the_sections_matrix_at_1_2():
-    e = ex.jacobian_demo()
+    e = demos.jacobian_demo()
     assert close3(z(e, 1), [[2, 1], [2, 1]])
     np.testing.assert_array_equal(e.jacobian_matrix, [[2, 1], [2, 1]])
     assert close3(column(e, 0), [1**2 + 2, 1 * 2])  # f(1, 2) = (3, 2)
@@ -82,7 +83,7 @@ def test_jacobian_demo_shows_the_sections_matrix_at_1_2():
 
 
 def test_moving_x1_to_3_gives_6_1_2_3_and_typing_x2_gives_6_1_3_3():
-    e = ex.jacobian_demo()
+    e = demos.jacobian_demo()
     e.sliders[0].value = 3.0  # the path of a slider drag
     assert e.error == ""
     np.testing.assert_array_equal(e.x, [3, 2])
@@ -104,7 +105,7 @@ def test_without_jacobian_central_differences_agree_within_1e_6():
 
 
 def test_hover_names_each_cell_as_a_partial_derivative():
-    e = ex.jacobian_demo()
+    e = demos.jacobian_demo()
     J = e.figure.data[1]
     assert list(J.y) == ["f₁", "f₂"] and list(J.x) == ["x₁", "x₂"]
     assert "∂%{y}/∂%{x} = %{z" in J.hovertemplate
@@ -112,7 +113,7 @@ def test_hover_names_each_cell_as_a_partial_derivative():
 
 
 def test_linear_approximation_compares_true_change_with_J_dx():
-    e = ex.jacobian_demo()  # Δx = (0.1, 0.1) by default
+    e = demos.jacobian_demo()  # Δx = (0.1, 0.1) by default
     # f(1.1, 2.1) − f(1, 2) = (1.21 + 2.1 − 3, 2.31 − 2) = (0.31, 0.31); J·Δx = (0.3, 0.3)
     assert close3(column(e, 2), [0.1, 0.1])
     assert close3(column(e, 3), [0.3, 0.3])
@@ -125,7 +126,7 @@ def test_linear_approximation_compares_true_change_with_J_dx():
 
 
 def test_x_is_settable_and_validated():
-    e = ex.jacobian_demo()
+    e = demos.jacobian_demo()
     e.x = [0.5, -1.0]
     np.testing.assert_array_equal(e.jacobian_matrix, [[1, 1], [-1, 0.5]])
     assert e.sliders[1].value == -1.0 and e.fields[0].value == "0.5"
@@ -140,7 +141,7 @@ def test_x_is_settable_and_validated():
 
 
 def test_a_value_outside_the_slider_range_widens_it():
-    e = ex.jacobian_demo()
+    e = demos.jacobian_demo()
     e.fields[0].value = "25"
     assert e.error == "" and e.sliders[0].value == 25 and e.sliders[0].max >= 25
     assert close3(z(e, 1), [[50, 1], [2, 25]])
@@ -219,7 +220,7 @@ def test_a_jacobian_callable_that_misbehaves_is_reported(jac, words):
 
 
 def test_typed_text_that_is_not_a_number_is_refused():
-    e = ex.jacobian_demo()
+    e = demos.jacobian_demo()
     good = data(e)
     for text, words in [("abc", "not a number"), ("", "empty"), ("inf", "finite"), ("nan", "finite")]:
         e.fields[0].value = text
@@ -251,7 +252,7 @@ def test_big_jacobians_get_colour_bars_instead_of_numbers():
 
 # -- CompositionExplorer --------------------------------------------------------------------
 def test_composition_demo_product_is_1_plus_2x():
-    c = ex.composition_demo()
+    c = demos.composition_demo()
     assert close3(z(c, 0), [[1, 1]]) and close3(z(c, 1), [[1], [2]])  # J_g, J_f(1) = (1, 2x)ᵀ
     assert close3(z(c, 2), [[1 + 2 * 1.0]])
     for text, x in [("2.5", 2.5), ("-3", -3.0)]:
@@ -335,7 +336,7 @@ def test_scalar_chain_demo_multiplies_the_two_derivatives():
 
 # -- ModeCostExplorer ------------------------------------------------------------------------
 def _assert_shows(explorer, widths):
-    c = mode_cost(widths)  # the closed formulas of chainviz.modes
+    c = mode_cost(widths)  # the closed formulas of chainviz.core.modes
     n, ds = widths[0], widths[1:]
     d = explorer.figure.data
     assert tuple(d[0].y) == c.forward_carried == tuple(k * n for k in ds)
@@ -348,7 +349,7 @@ def _assert_shows(explorer, widths):
 
 
 def test_scale_demo_is_the_sections_example():
-    m = ex.scale_demo()
+    m = demos.scale_demo()
     _assert_shows(m, ex.SCALE_WIDTHS)
     assert m.figure.data[0].y[0] == 10**3 * 10**6  # "a billion numbers" between layers
     assert max(m.figure.data[1].y[:-1]) == 10**3  # rows of a thousand, then ∂L/∂x of length n
@@ -408,7 +409,7 @@ def test_bad_widths_are_refused_in_plain_words(text, words):
 
 
 def test_measure_refuses_what_would_not_fit():
-    m = ex.scale_demo()
+    m = demos.scale_demo()
     good = data(m)
     m.measure_button.click()
     assert "too big to measure" in m.error and "20000" in m.error  # 2×10⁷ / 10³
@@ -437,8 +438,8 @@ def test_measured_reverse_sweep_is_much_faster_when_n_dwarfs_the_widths():
 
 # -- one message per edit, display, exports ---------------------------------------------------
 def test_every_edit_sends_exactly_one_update_message():
-    e = ex.jacobian_demo()
-    c = ex.composition_demo()
+    e = demos.jacobian_demo()
+    c = demos.composition_demo()
     m = ModeCostExplorer([1000, 10, 20])
     counters = {id(x): MessageCounter(x.figure) for x in (e, c, m)}
     edits = [
@@ -460,7 +461,7 @@ def test_every_edit_sends_exactly_one_update_message():
 
 
 def test_updates_keep_the_parts_of_the_layout_they_do_not_change():
-    e = ex.jacobian_demo()
+    e = demos.jacobian_demo()
     title, domain = e.figure.layout.title.to_plotly_json(), e.figure.layout.xaxis2.domain
     e.sliders[0].value = 2.0
     assert e.figure.layout.title.text != title["text"]  # the point moved, the title says so
@@ -475,7 +476,7 @@ def test_updates_keep_the_parts_of_the_layout_they_do_not_change():
 def test_each_explorer_is_one_widget_with_controls_figure_and_status():
     import ipywidgets as W
 
-    for explorer in (ex.jacobian_demo(), ex.composition_demo(), ModeCostExplorer(), scalar_chain_demo()):
+    for explorer in (demos.jacobian_demo(), demos.composition_demo(), ModeCostExplorer(), scalar_chain_demo()):
         assert isinstance(explorer.widget, W.VBox)
         assert explorer.figure in explorer.widget.children and explorer.status in explorer.widget.children
         layout = explorer.figure.layout
@@ -493,7 +494,7 @@ def test_lazy_exports_are_these_classes():
 def test_a_slider_echo_with_float_noise_changes_nothing():
     # The browser sends a slider's value back as min + k·step (0.1 -> 0.10000000000000009)
     # some time after drawing it: that must neither recompute nor wipe a message.
-    e = ex.jacobian_demo()
+    e = demos.jacobian_demo()
     e.fields[1].value = "abc"
     message, counter = e.error, MessageCounter(e.figure)
     e.dx_sliders[0].value = 0.10000000000000009
@@ -510,7 +511,7 @@ def test_a_slider_echo_with_float_noise_changes_nothing():
 
 # -- the core helpers behind the explorers (chainviz.timing) -----------------------------------
 def test_call_jacobian_accepts_the_sections_special_cases_and_names_bad_shapes():
-    from chainviz.jacobian import call_jacobian
+    from chainviz.core.jacobian import call_jacobian
 
     x = np.array([2.0])
     assert call_jacobian(lambda v: 4.0, x, 1, 1).shape == (1, 1)  # a derivative is a 1×1 Jacobian
@@ -522,7 +523,7 @@ def test_call_jacobian_accepts_the_sections_special_cases_and_names_bad_shapes()
 
 
 def test_measurement_sizes_span_n_over_32_to_n_and_the_guard_names_the_largest_n():
-    from chainviz.modes import check_measurable, measurement_sizes
+    from chainviz.core.modes import check_measurable, measurement_sizes
 
     ns = measurement_sizes(32_000)
     assert ns[0] == 1000 and ns[-1] == 32_000 and ns == sorted(set(ns)) and len(ns) == 6

@@ -11,8 +11,8 @@ Two-layer nets
 Scale
     n = 10⁶ inputs, ten hidden layers of width 10³, a scalar loss (for :func:`mode_cost`).
 
-The ``*_demo()`` functions open the matching explorer; they import the widget
-layer only when called.
+These are data only: the one-liners that open an explorer on them live in
+:mod:`chainviz.widgets.demos` (``cv.demos``), so the core never imports widgets.
 """
 
 from __future__ import annotations
@@ -146,38 +146,8 @@ def _presets() -> dict[str, Preset]:
 PRESETS: dict[str, Preset] = _presets()
 
 
-# -- one-liners that open an explorer (widget layer imported on call) --------------
-def jacobian_demo():
-    """A :class:`JacobianExplorer` on f(x₁, x₂) = (x₁² + x₂, x₁x₂) at (1, 2)."""
-    from .widgets.function_explorers import JacobianExplorer
-
-    return JacobianExplorer(f_jacobian_demo, JACOBIAN_DEMO_X0, names=["x₁", "x₂"], jacobian=J_jacobian_demo)
-
-
-def composition_demo():
-    """A :class:`CompositionExplorer` on f(x) = (x, x²), g(u) = u₁ + u₂."""
-    from .widgets.function_explorers import CompositionExplorer
-
-    return CompositionExplorer(f_composition, g_composition, [1.0])
-
-
-def scale_demo():
-    """A :class:`ModeCostExplorer` on the section's n = 10⁶ example."""
-    from .widgets.function_explorers import ModeCostExplorer
-
-    return ModeCostExplorer(SCALE_WIDTHS)
-
-
-def scalar_chain_demo(example: str = "sin(x²)", x0: float = 1.0):
-    """The scalar chain rule live: ``"sin(x²)"`` or ``"(3x+1)²"``, h'(x) = g'(f(x))·f'(x) against the closed form."""
-    from .widgets.function_explorers import scalar_chain_demo as demo
-
-    return demo(example, x0)
-
-
 __all__ = [
     "ScalarChain", "SIN_X2", "SQUARE_3X_PLUS_1", "f_jacobian_demo", "J_jacobian_demo",
     "JACOBIAN_DEMO_X0", "JACOBIAN_DEMO_J0", "f_composition", "g_composition", "J_f_composition",
-    "J_g_composition", "dh_composition", "SCALE_WIDTHS", "Preset", "PRESETS", "jacobian_demo",
-    "composition_demo", "scale_demo", "scalar_chain_demo",
+    "J_g_composition", "dh_composition", "SCALE_WIDTHS", "Preset", "PRESETS",
 ]

@@ -16,7 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import as_vector, shape_text
+from .checks import as_vector
+from .notation import shape_text
 
 
 def _point(x: np.ndarray) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_vector
+from .checks import as_vector
 
 
 class Loss:

@@ -17,17 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
-from ._checks import as_matrix, as_vector, shape_text
+from .checks import as_matrix, as_vector
+from .notation import shape_text, stage_name, sub
 from .activations import Activation, get_activation
 from .losses import Loss, as_loss
-
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def sub(k: int) -> str:
-    """Unicode subscript digits: ``sub(12) == '₁₂'``."""
-    return str(k).translate(_SUB)
-
 
 @dataclass(frozen=True)
 class Trace:
@@ -111,15 +104,6 @@ class Row:
     stage: str
     text: str
     factor: int | None
-
-
-def stage_name(stage: str, layer: int, depth: int) -> tuple[str, str]:
-    """(LaTeX, Unicode) name of a stage value: ``x``, ``y``, ``z_l`` or ``a_l``."""
-    if stage == "a" and layer == 0:
-        return "x", "x"
-    if stage == "a" and layer == depth:
-        return "y", "y"
-    return f"{stage}_{{{layer}}}", f"{stage}{sub(layer)}"
 
 
 class Net:

@@ -11,14 +11,7 @@ import numbers
 
 import numpy as np
 
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """``(2, 5)`` -> ``'2×5'``; ``(4,)`` -> ``'length 4'``."""
-    if len(shape) == 1:
-        return f"length {shape[0]}"
-    if len(shape) == 0:
-        return "a scalar"
-    return "×".join(str(s) for s in shape)
+from .notation import shape_text
 
 
 def _as_float_array(name: str, value) -> np.ndarray:

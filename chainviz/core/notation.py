@@ -1,0 +1,56 @@
+"""Notation: how chainviz writes symbols, subscripts, shapes, counts and numbers.
+
+Every label a learner reads is built from these few functions, so the page,
+the hover text, the click explanations and the error messages agree with one
+another and with the textbook's notation (``W₁``, ``z₁``, ``a₁``, ``∂L/∂z₁``,
+``4×3``). An activation's own symbol lives with it in
+:data:`chainviz.core.activations.ACTIVATIONS`.
+"""
+
+from __future__ import annotations
+
+import math
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+#: Significant digits printed on a cell: enough to check a hand computation.
+DIGITS = 3
+
+
+def sub(k: int) -> str:
+    """Unicode subscript digits: ``sub(12) == '₁₂'``."""
+    return str(k).translate(_SUB)
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``(2, 5)`` -> ``'2×5'``; ``(4,)`` -> ``'length 4'``; ``()`` -> ``'a scalar'``."""
+    if len(shape) == 1:
+        return f"length {shape[0]}"
+    if len(shape) == 0:
+        return "a scalar"
+    return "×".join(str(s) for s in shape)
+
+
+def stage_name(stage: str, layer: int, depth: int) -> tuple[str, str]:
+    """(LaTeX, Unicode) name of a stage value: ``x``, ``y``, ``z_l`` or ``a_l``.
+
+    ``a_0`` is the input ``x`` and ``a_L`` the output ``y``.
+    """
+    if stage == "a" and layer == 0:
+        return "x", "x"
+    if stage == "a" and layer == depth:
+        return "y", "y"
+    return f"{stage}_{{{layer}}}", f"{stage}{sub(layer)}"
+
+
+def count_text(k: int) -> str:
+    """``1`` -> ``'1 number'``, ``12000`` -> ``'12,000 numbers'``."""
+    return f"{k:,} number{'s' if k != 1 else ''}"
+
+
+def fmt(v: float, digits: int = DIGITS) -> str:
+    """A number as printed: ``0.164``, ``−1.2``, ``3e-04`` (Unicode minus; ``−0`` prints as ``0``)."""
+    v = float(v)
+    if v == 0 or math.isnan(v):
+        v = abs(v)  # -0.0 is 0 to a reader
+    return f"{v:.{digits}g}".replace("-", "−")
