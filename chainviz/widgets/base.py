@@ -16,6 +16,8 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
+from .figure import new_figure
+
 STATUS_OK_STYLE = "color:#1b5e20"
 STATUS_ERROR_STYLE = "color:#b00020;font-weight:600"
 
@@ -103,9 +105,8 @@ class Explorer:
 
     # -- figure ----------------------------------------------------------------
     def _init_figure(self, spec: dict) -> go.FigureWidget:
-        self.figure = go.FigureWidget(data=spec["traces"], layout=spec["layout"])
         # no zoom/pan toolbar: it covers titles, and zooming a matrix teaches nothing
-        self.figure._config = {"displayModeBar": False, "displaylogo": False}
+        self.figure = new_figure(spec["traces"], spec["layout"], {"displayModeBar": False, "displaylogo": False})
         self._spec = spec
         return self.figure
 
