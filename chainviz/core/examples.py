@@ -120,6 +120,11 @@ class Preset:
     note: str
 
 
+# a third layer for the depth-3 preset: 3 hidden units after the section's 4, then the 2 outputs
+W2_DEEP = np.array([[0.7, -0.5, 0.4, 0.2], [-0.4, 0.8, 0.3, -0.6], [0.5, 0.3, -0.7, 0.6]])
+W3_DEEP = np.array([[0.8, -0.6, 0.5], [-0.4, 0.7, 0.9]])
+
+
 def _presets() -> dict[str, Preset]:
     x, W1, W2 = X_DEFAULT, W1_DEFAULT, W2_DEFAULT
     t = MSE([0.5, -0.5])
@@ -139,6 +144,9 @@ def _presets() -> dict[str, Preset]:
                "Large weights push z1 far from 0 where σ' ≈ 0: the slopes shrink every path through them."),
         Preset("two_sigmoids", "Two sigmoids, softmax loss", two_layer(W1, W2, "sigmoid", "sigmoid"), x,
                SoftmaxCrossEntropy(0), "Both layers have a slope factor: diag(σ'(z2))·W2·diag(σ'(z1))·W1."),
+        Preset("three_layers", "Three layers (tanh)", Net([W1, W2_DEEP, W3_DEEP], ["tanh", "tanh", "identity"]), x, t,
+               "Depth 3: J = W3·diag(tanh'(z2))·W2·diag(tanh'(z1))·W1, and the reverse sweep has one more "
+               "row per factor."),
     ]
     return {p.name: p for p in ps}
 
@@ -146,8 +154,29 @@ def _presets() -> dict[str, Preset]:
 PRESETS: dict[str, Preset] = _presets()
 
 
+def random_state(widths, seed: int = 0, activation: str = "sigmoid") -> tuple[Net, np.ndarray, MSE]:
+    """A random net of ``widths = (n, d_1, ..., d_L)``, an input and an MSE target, seeded.
+
+    Weights are drawn from N(0, (1.2/√fan_in)²) so that every layer keeps z of order one
+    (the usual 1/√fan_in scaling), and everything is rounded to one decimal so a learner
+    can check any shown number by hand. Hidden layers use ``activation``, the output the
+    identity.
+    """
+    widths = [int(w) for w in widths]
+    rng = np.random.default_rng(seed)
+
+    def tenths(a):
+        return np.round(a, 1) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
+
+    Ws = [tenths(rng.normal(0, 1.2 / np.sqrt(n_in), (n_out, n_in))) for n_in, n_out in zip(widths, widths[1:])]
+    x = tenths(rng.uniform(-1, 1, widths[0]))
+    t = tenths(rng.uniform(-1, 1, widths[-1]))
+    acts = [activation] * (len(Ws) - 1) + ["identity"]
+    return Net(Ws, acts), x, MSE(t)
+
+
 __all__ = [
     "ScalarChain", "SIN_X2", "SQUARE_3X_PLUS_1", "f_jacobian_demo", "J_jacobian_demo",
     "JACOBIAN_DEMO_X0", "JACOBIAN_DEMO_J0", "f_composition", "g_composition", "J_f_composition",
-    "J_g_composition", "dh_composition", "SCALE_WIDTHS", "Preset", "PRESETS",
+    "J_g_composition", "dh_composition", "SCALE_WIDTHS", "Preset", "PRESETS", "random_state",
 ]

@@ -98,10 +98,18 @@ class Explorer:
 
     def __init__(self):
         self.error = ""
-        self.status = W.HTML(value="", layout=W.Layout(width="100%"))
-        self.status.add_class("cv-status")
+        self._status: W.HTML | None = None
         self._spec = None
         self.figure: go.FigureWidget | None = None
+
+    @property
+    def status(self) -> W.HTML:
+        """The status line (made on first use: an explorer that shows messages its own way opens
+        no widget models for it)."""
+        if self._status is None:
+            self._status = W.HTML(value="", layout=W.Layout(width="100%"))
+            self._status.add_class("cv-status")
+        return self._status
 
     # -- figure ----------------------------------------------------------------
     def _init_figure(self, spec: dict) -> go.FigureWidget:

@@ -1,0 +1,165 @@
+"""What a clicked cell says: how its number is computed, with the numbers plugged in.
+
+Every number printed in an explanation can be checked by hand *to the digits shown*:
+the factors of each term, multiplied, round to the printed term, and the printed
+terms add up exactly to the printed result. :func:`agreeing_digits` finds the
+fewest digits for which that holds (a sum of terms each rounded to 3 digits can be
+off in its third digit, which a learner would rightly call wrong).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+
+from ..core.activations import ACTIVATIONS
+from ..core.notation import fmt, sub
+from ..core.snapshot import Snapshot
+from .panels import factor_column, panels, row_columns
+
+MAX_EXTRA_DIGITS = 8
+
+
+def _decimals_for(v: float, sig: int) -> int:
+    """Decimals that show ``v`` to ``sig`` significant digits (at least 0)."""
+    if v == 0 or not math.isfinite(v):
+        return sig - 1
+    return max(0, sig - 1 - int(math.floor(math.log10(abs(v)))))
+
+
+def _fixed(v: float, d: int) -> str:
+    s = f"{v:.{d}f}"
+    if float(s) == 0:
+        s = s.lstrip("-")  # -0.000 is 0 to a reader
+    return s.replace("-", "−")
+
+
+def agreeing_digits(terms: list[list[float]], total: float, sig: int = 3) -> tuple[list[list[str]], list[str], str]:
+    """Print ``total = Σ_k Π terms[k]`` so that the printed numbers agree with each other.
+
+    Returns the printed factors of every term, every term's printed product and the
+    printed total. Factors get ``sig + e`` significant digits and products and total
+    ``d + e`` decimals (``d`` shows the total to ``sig`` digits), for the smallest
+    ``e ≥ 0`` such that each printed product is the product of its printed factors,
+    rounded, and the printed products sum exactly to the printed total.
+    """
+    for extra in range(MAX_EXTRA_DIGITS + 1):
+        fsig = sig + extra
+        d = _decimals_for(total, sig) + extra
+        printed = [[fmt(v, fsig) for v in term] for term in terms]
+        shown = [[float(p.replace("−", "-")) for p in term] for term in printed]
+        products = [round(math.prod(term), d) for term in shown]
+        scale = 10 ** d
+        # compare in units of the last decimal, as integers: no float noise in the sum
+        if sum(round(p * scale) for p in products) == round(round(total, d) * scale):
+            return printed, [_fixed(p, d) for p in products], _fixed(total, d)
+    # not reached for finite inputs of moderate size; say so rather than print a wrong sum
+    return printed, [_fixed(p, d) for p in products], "≈ " + _fixed(total, d)
+
+
+def _paren(t: str) -> str:
+    return f"({t})" if t.startswith("−") else t
+
+
+def _sum_text(printed, products, total) -> str:
+    """``0.9·0.161·0.8 + (−0.8)·… = 0.116 + (−0.076) = 0.040``; one term: ``a·b = c``."""
+    factors = " + ".join("·".join(_paren(p) for p in term) for term in printed)
+    if len(products) == 1:
+        return f"{factors} = <b>{total}</b>"
+    sums = " + ".join(_paren(p) for p in products)
+    return f"{factors} = {sums} = <b>{total}</b>"
+
+
+def _j_entry(s: Snapshot, i: int, j: int) -> str:
+    """``J[i,j]`` as a sum over paths (two layers) or over the last hidden layer (deeper)."""
+    net, tr = s.net, s.trace
+    L, acts = net.depth, net.activations
+    W = net.weights
+    lead = ""
+    s_out = 1.0
+    if acts[-1] != "identity":
+        s_out = float(tr.slopes[-1][i])
+        lead = f"{ACTIVATIONS[acts[-1]].text}′(z{sub(L)}[{i}])·"
+    if L == 1:
+        terms = [[s_out, float(W[0][i, j])]] if lead else [[float(W[0][i, j])]]
+        how = f"{lead}W1[{i},{j}]"
+    elif L == 2:
+        s1 = tr.slopes[0] if acts[0] != "identity" else None
+        terms = []
+        for k in range(W[1].shape[1]):
+            t = [float(W[1][i, k])] + ([float(s1[k])] if s1 is not None else []) + [float(W[0][k, j])]
+            terms.append(([s_out] if lead else []) + t)
+        mid = "" if s1 is None else f"·{ACTIVATIONS[acts[0]].text}′(z₁[k])"
+        how = f"{lead}Σₖ W2[{i},k]{mid}·W1[k,{j}]"
+    else:
+        # ∂a_{L-1}/∂x, the forward carry that W_L multiplies: stage 1 if the output has no slope factor
+        C = s.carried[1] if s.factors[0].kind == "weight" else s.carried[2]
+        terms = [([s_out] if lead else []) + [float(W[-1][i, k]), float(C[k, j])] for k in range(W[-1].shape[1])]
+        how = f"{lead}Σₖ W{L}[{i},k]·(∂a{sub(L - 1)}/∂x)[k,{j}]"
+    printed, products, total = agreeing_digits(terms, float(s.J[i, j]))
+    n_left = f"row {i} of {s.factors[0].text}"
+    return (f"<b>J[{i},{j}]</b> = ∂y[{i}]/∂x[{j}] = {how} = " + _sum_text(printed, products, total)
+            + f". Outlined: {n_left} and column {j} of W1.")
+
+
+def _row_entry(s: Snapshot, k: int, j: int) -> str:
+    row = s.rows[k]
+    if k == 0:
+        return f"<b>{row.text}[{j}]</b> = {fmt(row.values[j], 4)}: the loss gradient that starts the sweep."
+    prev, f = s.rows[k - 1], s.factors[k - 1]
+    if f.kind == "slope":
+        printed, products, total = agreeing_digits([[float(prev.values[j]), float(f.matrix[j, j])]],
+                                                   float(row.values[j]))
+        return (f"<b>{row.text}[{j}]</b> = {prev.text}[{j}] · {f.text}[{j},{j}] = "
+                + _sum_text(printed, products, total))
+    terms = [[float(prev.values[r]), float(f.matrix[r, j])] for r in range(prev.values.size)]
+    printed, products, total = agreeing_digits(terms, float(row.values[j]))
+    return (f"<b>{row.text}[{j}]</b> = Σₖ {prev.text}[k] · {f.text}[k,{j}] = "
+            + _sum_text(printed, products, total))
+
+
+def _grad_entry(s: Snapshot, layer: int, i: int, j: int) -> str:
+    dz = next(r for r in s.rows if r.layer == layer and (r.stage == "z" or s.net.activations[layer - 1] == "identity"))
+    a_in = s.trace.activations[layer - 1]
+    src = "x" if layer == 1 else f"a{sub(layer - 1)}"
+    G = s.weight_grads[layer - 1]
+    printed, products, total = agreeing_digits([[float(dz.values[i]), float(a_in[j])]], float(G[i, j]))
+    return (f"<b>∂L/∂W{layer}[{i},{j}]</b> = ∂L/∂z{sub(layer)}[{i}] · {src}[{j}] = "
+            + _sum_text(printed, products, total))
+
+
+def explain(s: Snapshot, band: str, column: str, i: int, j: int) -> str:
+    """The explanation of cell ``[i, j]`` of the panel in slot ``(band, column)`` (HTML, escaped).
+
+    Raises
+    ------
+    ValueError
+        If there is no such panel or the cell is outside it.
+    """
+    P = panels(s)
+    if (band, column) not in P:
+        raise ValueError(f"there is no panel {band}:{column} in this figure")
+    r, c = np.atleast_2d(P[(band, column)]["z"]).shape
+    if not (0 <= i < r and 0 <= j < c):
+        raise ValueError(f"cell [{i},{j}] is outside {band}:{column}, which is {r}×{c}")
+    if (band, column) == ("top", "J"):
+        return _j_entry(s, i, j)
+    if band == "rev":
+        return _row_entry(s, row_columns(s).index(column), j)
+    if band == "grad":
+        return _grad_entry(s, int(column[1:]), i, j)
+    if band == "top":
+        f = next(f for f in s.factors if factor_column(f) == column)
+        if f.kind == "slope":
+            l = f.layer
+            return (f"<b>{html.escape(f.text)}[{i},{i}]</b> = slope of layer {l}'s activation at "
+                    f"z{sub(l)}[{i}] = {fmt(s.trace.zs[l - 1][i], 4)}: <b>{fmt(f.matrix[i, i], 4)}</b>"
+                    + ("" if i == j else f" (off the diagonal: [{i},{j}] = 0)"))
+        return (f"<b>W{f.layer}[{i},{j}]</b> = ∂z{sub(f.layer)}[{i}]/∂{'x' if f.layer == 1 else 'a' + sub(f.layer - 1)}"
+                f"[{j}] = <b>{fmt(f.matrix[i, j], 4)}</b>: type a new value in its grid, or scrub it")
+    k = row_columns(s).index(column)
+    v = s.rows[k].text.split("/∂", 1)[1]
+    return (f"<b>∂{v}[{i}]/∂x[{j}]</b> = <b>{fmt(s.carried[k][i, j], 4)}</b>: forward mode carries this "
+            f"{s.carried[k].shape[0]}×{s.carried[k].shape[1]} matrix at this stage")

@@ -1,0 +1,182 @@
+"""What the explorer's controls say, as data: pure functions from a state to control items.
+
+The control bars (``static/control_bar.js``) and the matrix grids draw whatever these
+return; nothing here touches a widget, so every label, value text and message can
+be tested without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from ..core import examples
+from ..core.activations import ACTIVATIONS
+from ..core.losses import MSE
+from ..core.notation import fmt, sub
+from ..views.panels import quiz_label
+from . import quiz as Q
+from .state import MAX_DEPTH, ChainRuleState
+
+LOSS_CHOICES = [["MSE  ½‖y − t‖²", "mse"], ["Sum  Σ yᵢ", "sum"], ["Softmax cross-entropy", "softmax_ce"]]
+ACTIVATION_CHOICES = [[name, name] for name in ACTIVATIONS]
+SWEEP_INTERVAL_MS = 1200
+
+
+def cell_text(v: float) -> str:
+    """A stored value as its cell shows it, in ASCII so it can be typed back (``-0.5``, not ``−0.5``)."""
+    return fmt(v, 4).replace("−", "-")
+
+
+def current_preset(state: ChainRuleState) -> str:
+    """The preset the state is exactly at, or ``""``."""
+    for name, p in examples.PRESETS.items():
+        if p.net == state.net and np.array_equal(p.x, state.x) and p.loss == state.loss:
+            return name
+    return ""
+
+
+def grid_spec(state: ChainRuleState, name: str) -> dict:
+    """Traits of the grid editing ``name`` (``"W2"``, ``"x"``, ``"t"``)."""
+    M = state.matrix(name)
+    r, k = M.shape
+    spec = dict(name=name, title=name, cells=[[cell_text(v) for v in row] for row in M], column=name in ("x", "t"),
+                subtitle=f"length {r}" if name in ("x", "t") else f"{r}×{k}")
+    if name.startswith("W"):
+        layer = int(name[1:])
+        role = "the output layer" if layer == state.net.depth else f"layer {layer}"
+        spec["label"] = f"{name}, the {r} by {k} weights of {role}"
+        spec["option"] = dict(label=f"σ{sub(layer)}", value=state.net.activations[layer - 1],
+                              options=ACTIVATION_CHOICES, aria=f"activation of layer {layer}")
+    else:
+        spec["label"] = "x, the input" if name == "x" else "t, the target of the MSE loss"
+        spec["option"] = {}
+    pname, i, j = state.picked
+    spec["selected"] = [i, j] if pname == name else []
+    return spec
+
+
+def toolbar_items(state: ChainRuleState) -> list[dict]:
+    """The top bar: preset, sizes and depth, loss, randomize/reset, and the drawing options."""
+    net, s = state.net, state.settings
+    preset = current_preset(state)
+    presets = [["Preset… (custom state)" if not preset else "Preset…", ""]] + [
+        [p.title, key] for key, p in examples.PRESETS.items()]
+    items = [
+        dict(kind="select", id="preset", label="Preset", value=preset, options=presets),
+        dict(kind="select", id="depth", label="Layers", value=str(net.depth),
+             options=[[str(L), str(L)] for L in range(1, MAX_DEPTH + 1)]),
+        dict(kind="text", id="sizes", label="Widths n, d₁…", value=", ".join(map(str, net.widths)), size=12,
+             aria="widths: n, then one width per layer", title="type the widths, e.g. 3, 4, 2, and press Enter"),
+        dict(kind="select", id="loss", label="Loss", value=state.loss.name, options=LOSS_CHOICES),
+    ]
+    if state.loss.name == "softmax_ce":
+        items.append(dict(kind="select", id="label", label="class", value=str(state.loss.label),
+                          options=[[str(c), str(c)] for c in range(net.m)]))
+    items += [
+        dict(kind="button", id="randomize", label="⟳ Randomize", title="new random weights, input and target"),
+        dict(kind="button", id="reset", label="↺ Reset", title="back to the state this explorer started with"),
+        dict(kind="group", id="options", label="Options", items=[
+            dict(kind="check", id="free_limits", label="own colour scale per panel", value=s.free_limits),
+            dict(kind="check", id="show_weight_grads", label="show ∂L/∂W", value=s.show_weight_grads),
+            dict(kind="check", id="show_forward", label="show forward mode", value=s.show_forward),
+            dict(kind="button", id="fit_scale", label="fit colour scale", disabled=s.free_limits,
+                 title="fit the shared colour scale to the numbers shown now"),
+        ]),
+    ]
+    return items
+
+
+def step_text(state: ChainRuleState, step: int) -> str:
+    """``"step 2 of 5: ∂L/∂z₁"``: where the walk-through is, as a person says it."""
+    K = len(state.snap.factors)
+    return f"step {step} of {K}: {state.snap.rows[step].text}"
+
+
+def sweep_items(state: ChainRuleState, playing: bool) -> list[dict]:
+    """Play, step back and forth through the backward sweep."""
+    K = len(state.snap.factors)
+    step = K if state.step is None else state.step
+    return [
+        dict(kind="play", id="play", label="▶ Play sweep", aria="play the backward sweep", playing=playing,
+             interval=SWEEP_INTERVAL_MS),
+        dict(kind="button", id="back", label="◀", aria="one multiplication back", disabled=step == 0),
+        dict(kind="slider", id="step", label="Backward step", value=step, min=0, max=K, step=1,
+             valuetext=step_text(state, step), aria="backward step"),
+        dict(kind="button", id="forward", label="▶", aria="one multiplication further", disabled=step >= K),
+    ]
+
+
+def badge_html(state: ChainRuleState) -> str:
+    """The independent check of J (central differences), as a badge."""
+    check = getattr(state.snap, "check", None)
+    if check is not None:
+        ok = check.status != "mismatch"
+        mark = "✓" if check.status == "ok" else "!" if check.status == "kink" else "✗"
+        text = check.text
+    else:  # the core's older check: the largest absolute difference
+        err = state.snap.J_check
+        ok = err < 1e-6
+        mark, text = ("✓" if ok else "✗"), f"max |J − J_numerical| = {err:.1e}"
+    cls = "cv-ok" if ok else "cv-error"
+    return (f'<span class="cv-badge {cls}" title="J against a central-difference Jacobian">'
+            f'{mark} {html.escape(text)}</span>')
+
+
+def status_html(state: ChainRuleState, error: str, explanation: str) -> str:
+    """The message line: a rejected edit first, then a note about the last change, then a clicked cell."""
+    parts = []
+    if error:
+        parts.append(f'<span class="cv-error" role="alert">⚠ {html.escape(error)}</span>')
+    if state.note:
+        parts.append(f"<span>{html.escape(state.note)}</span>")
+    if explanation:
+        parts.append(f"<span>{explanation}</span>")
+    if not parts:
+        parts.append('<span class="cv-hint">Click a cell of the figure to see how it is computed; '
+                     'click a weight to edit it.</span>')
+    return "<br>".join(parts)
+
+
+def scrub_items(state: ChainRuleState) -> list[dict]:
+    """A slider for the picked cell (clicked in the figure or its grid)."""
+    name, i, j = state.picked
+    try:
+        v = float(state.matrix(name)[i, j])
+    except ValueError:
+        name, i, j = "W1", 0, 0
+        v = float(state.net.weights[0][0, 0])
+    where = f"{name}[{i}]" if name in ("x", "t") else f"{name}[{i},{j}]"
+    reach = max(3.0, 2 * abs(v))
+    return [dict(kind="slider", id="scrub", label=f"scrub {where}", value=round(v, 2), min=-reach, max=reach,
+                 step=0.01, valuetext=f"{v:.2f}", aria=f"scrub {where}")]
+
+
+def quiz_items(state: ChainRuleState) -> list[dict]:
+    """Per exercise: Check, Show answer, and what the last check said."""
+    if not state.quiz:
+        return []
+    items = [dict(kind="html", id="quiz_head", wide=True,
+                  html=f"<b>Exercise.</b> Some panels are hidden. Compute them by hand and type them into the "
+                       f"grids; an entry within ±{Q.QUIZ_TOLERANCE:g} counts as right. A panel is revealed when "
+                       f"all its entries are right.")]
+    for q in state.quiz:
+        label = quiz_label(state.snap, q.name)
+        items += [
+            dict(kind="button", id=f"check:{q.name}", label=f"Check {q.name}", aria=f"check {label}"),
+            dict(kind="button", id=f"show:{q.name}", label="Show answer", aria=f"show the answer of {label}",
+                 disabled=not q.hidden),
+            dict(kind="html", id=f"result:{q.name}", html=html.escape(Q.result_text(q, state.snap)), live="polite"),
+            dict(kind="break", id=f"break:{q.name}"),
+        ]
+    return items
+
+
+def quiz_grid_spec(state: ChainRuleState, item: Q.QuizItem) -> dict:
+    label = quiz_label(state.snap, item.name)
+    r, k = item.shape
+    marks = [[0] * k for _ in range(r)] if item.marks is None else [[1 if m else -1 for m in row] for row in item.marks]
+    return dict(name=item.name, title=label, subtitle=f"{r}×{k}", cells=[list(row) for row in item.typed],
+                marks=marks, label=f"your answer for {label}, {r} by {k}", editable=item.hidden, column=False,
+                option={}, selected=[])

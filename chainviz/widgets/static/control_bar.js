@@ -1,0 +1,240 @@
+// chainviz control bar: a row of native, labelled controls described by the kernel as data.
+// `items` is a list of {kind, id, label, ...}; elements are kept by id across updates so focus
+// and typing survive. Every user action is one message to the kernel; the kernel answers with
+// new `items`. The bar also reports its own width (the figure is laid out for it) and whether
+// the page's theme is dark.
+//
+// kinds: select {value, options: [[label, value]]}, button {pressed?, disabled?}, check {value},
+// text {value, size?, placeholder?}, slider {value, min, max, step, valuetext},
+// play {playing, interval (ms)}, html {html, live?, wide?}, group {items, open?}, break.
+
+function el(tag, attrs = {}) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else if (k === "class") node.className = v;
+    else node.setAttribute(k, v);
+  }
+  return node;
+}
+
+function render({ model, el: root }) {
+  root.classList.add("cv-bar");
+  const nodes = new Map(); // id -> {kind, wrap, control}
+  let timer = null;
+  let inflight = false; // a slider value sent and not yet answered: send only the latest next
+
+  const send = (msg) => model.send(msg);
+
+  function make(item) {
+    const id = item.id;
+    let wrap, control;
+    switch (item.kind) {
+      case "select": {
+        wrap = el("label");
+        const text = el("span", { class: "cv-label" });
+        control = el("select");
+        control.addEventListener("change", () => send({ event: "change", id, value: control.value }));
+        wrap.append(text, control);
+        break;
+      }
+      case "button":
+      case "play": {
+        wrap = control = el("button", { type: "button" });
+        control.addEventListener("click", () => {
+          if (item.kind === "play") {
+            const playing = control.getAttribute("aria-pressed") !== "true";
+            send({ event: "change", id, value: playing });
+          } else send({ event: "click", id });
+        });
+        break;
+      }
+      case "check": {
+        wrap = el("label");
+        control = el("input", { type: "checkbox" });
+        control.addEventListener("change", () => send({ event: "change", id, value: control.checked }));
+        wrap.append(control, el("span", { class: "cv-label" }));
+        break;
+      }
+      case "text": {
+        wrap = el("label");
+        control = el("input", { type: "text", autocomplete: "off", spellcheck: "false" });
+        const commit = () => {
+          if (control.value !== control.dataset.sent) {
+            control.dataset.sent = control.value;
+            send({ event: "change", id, value: control.value });
+          }
+        };
+        control.addEventListener("keydown", (e) => {
+          if (e.key === "Enter") { commit(); e.preventDefault(); }
+          if (e.key === "Escape") { control.value = control.dataset.sent; e.preventDefault(); }
+          e.stopPropagation();
+        });
+        control.addEventListener("blur", commit);
+        wrap.append(el("span", { class: "cv-label" }), control);
+        break;
+      }
+      case "slider": {
+        wrap = el("label");
+        control = el("input", { type: "range" });
+        const out = el("span", { class: "cv-value", "aria-hidden": "true" });
+        const push = () => {
+          out.textContent = control.value;
+          if (inflight) { control.dataset.pending = "1"; return; }
+          inflight = true;
+          send({ event: "change", id, value: Number(control.value) });
+        };
+        control.addEventListener("input", push);
+        control.addEventListener("keydown", (e) => e.stopPropagation());
+        wrap.append(el("span", { class: "cv-label" }), control, out);
+        break;
+      }
+      case "html": {
+        wrap = control = el("div", { class: "cv-html" });
+        break;
+      }
+      case "group": {
+        wrap = el("details");
+        const summary = el("summary");
+        control = el("div");
+        control.classList.add("cv-bar");
+        wrap.append(summary, control);
+        wrap.addEventListener("toggle", () => send({ event: "change", id, value: wrap.open }));
+        break;
+      }
+      default: {
+        wrap = control = el("span", { class: "cv-break" });
+      }
+    }
+    const node = { kind: item.kind, wrap, control, playing: null };
+    nodes.set(id, node);
+    return node;
+  }
+
+  function apply(node, item) {
+    const { wrap, control } = node;
+    wrap.hidden = Boolean(item.hidden);
+    if (item.title) wrap.title = item.title; else wrap.removeAttribute("title");
+    const label = wrap.querySelector(":scope > .cv-label");
+    if (label) label.textContent = item.label || "";
+    switch (item.kind) {
+      case "select": {
+        const values = item.options.map((o) => o[1]).join("\u0000") + item.options.map((o) => o[0]).join("\u0000");
+        if (control.dataset.values !== values) {
+          control.replaceChildren(...item.options.map(([text, value]) => el("option", { value, text })));
+          control.dataset.values = values;
+        }
+        control.value = item.value;
+        control.disabled = Boolean(item.disabled);
+        break;
+      }
+      case "button":
+        control.textContent = item.label;
+        if (item.aria) control.setAttribute("aria-label", item.aria); else control.removeAttribute("aria-label");
+        if (item.pressed === undefined) control.removeAttribute("aria-pressed");
+        else control.setAttribute("aria-pressed", item.pressed ? "true" : "false");
+        control.disabled = Boolean(item.disabled);
+        break;
+      case "play": {
+        control.textContent = item.playing ? (item.stop_label || "■ Stop") : item.label;
+        control.setAttribute("aria-pressed", item.playing ? "true" : "false");
+        control.setAttribute("aria-label", item.aria || item.label);
+        control.disabled = Boolean(item.disabled);
+        node.playing = item.playing ? item : null;
+        if (!item.playing) { clearTimeout(timer); timer = null; }
+        break;
+      }
+      case "check":
+        control.checked = Boolean(item.value);
+        control.disabled = Boolean(item.disabled);
+        break;
+      case "text":
+        if (document.activeElement !== control) control.value = item.value;
+        control.dataset.sent = item.value;
+        control.size = item.size || 8;
+        control.placeholder = item.placeholder || "";
+        control.setAttribute("aria-label", item.aria || item.label);
+        control.setAttribute("aria-invalid", item.invalid ? "true" : "false");
+        break;
+      case "slider": {
+        for (const k of ["min", "max", "step"]) control[k] = String(item[k]);
+        control.value = String(item.value);
+        control.setAttribute("aria-valuetext", item.valuetext || String(item.value));
+        control.setAttribute("aria-label", item.aria || item.label);
+        control.disabled = Boolean(item.disabled);
+        wrap.querySelector(".cv-value").textContent = item.valuetext || String(item.value);
+        break;
+      }
+      case "html":
+        if (control.dataset.html !== item.html) { control.innerHTML = item.html; control.dataset.html = item.html; }
+        control.classList.toggle("cv-wide", Boolean(item.wide));
+        if (item.live) control.setAttribute("aria-live", item.live); else control.removeAttribute("aria-live");
+        if (item.role) control.setAttribute("role", item.role);
+        break;
+      case "group":
+        wrap.querySelector("summary").textContent = item.label;
+        if (item.open !== undefined) wrap.open = item.open;
+        place(control, item.items);
+        break;
+    }
+  }
+
+  function place(container, items) {
+    const wanted = [];
+    for (const item of items) {
+      let node = nodes.get(item.id);
+      if (!node || node.kind !== item.kind) node = make(item);
+      apply(node, item);
+      wanted.push(node.wrap);
+    }
+    const current = Array.from(container.children);
+    if (current.length !== wanted.length || current.some((c, k) => c !== wanted[k])) container.replaceChildren(...wanted);
+  }
+
+  // after the kernel has answered an event (`ack` counts them): send the slider value that
+  // waited, and let a playing animation take its next step
+  function answered() {
+    inflight = false;
+    for (const node of nodes.values()) {
+      if (node.kind === "slider" && node.control.dataset.pending) {
+        delete node.control.dataset.pending;
+        node.control.dispatchEvent(new Event("input"));
+      }
+      if (node.playing && !timer) {
+        const id = node.playing.id;
+        timer = setTimeout(() => { timer = null; send({ event: "tick", id }); }, node.playing.interval || 1000);
+      }
+    }
+  }
+
+  function update() {
+    place(root, model.get("items"));
+    answered();
+  }
+
+  // the width the figure may take, and the page's theme: reported, never decided here
+  let lastWidth = 0;
+  const measure = () => {
+    if (!model.get("report")) return;
+    const w = Math.round(root.getBoundingClientRect().width / 10) * 10;
+    if (w > 0 && Math.abs(w - lastWidth) >= 10) { lastWidth = w; model.set("width", w); model.save_changes(); }
+  };
+  const observer = new ResizeObserver(() => { clearTimeout(observer.t); observer.t = setTimeout(measure, 120); });
+  observer.observe(root);
+  const theme = () => {
+    if (!model.get("report")) return;
+    const light = document.body.dataset.jpThemeLight;
+    const dark = light === "false";
+    if (model.get("dark") !== dark) { model.set("dark", dark); model.save_changes(); }
+  };
+  const themeWatch = new MutationObserver(theme);
+  themeWatch.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light"] });
+  model.on("change:items", update);
+  model.on("change:ack", answered);
+  update();
+  measure();
+  theme();
+  return () => { observer.disconnect(); themeWatch.disconnect(); clearTimeout(timer); };
+}
+
+export default { render };
