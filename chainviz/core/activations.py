@@ -15,6 +15,15 @@ LEAKY_SLOPE = 0.01
 
 
 @dataclass(frozen=True)
+class Kink:
+    """A point ``at`` where an activation is not differentiable, and its one-sided slopes there."""
+
+    at: float
+    left: float
+    right: float
+
+
+@dataclass(frozen=True)
 class Activation:
     """An element-wise function with its derivative.
 
@@ -28,6 +37,11 @@ class Activation:
         LaTeX symbol used in factor labels (``\\sigma`` for the sigmoid).
     text : str
         The same symbol in plain Unicode, for plot titles.
+    kinks : tuple of Kink
+        The points where the function is not differentiable (relu at 0), each with
+        its one-sided slopes; ``df`` there gives the convention chainviz uses.
+        Empty for a smooth activation. The Jacobian check reads them, so a new
+        activation with a kink says so here and nowhere else.
     """
 
     name: str
@@ -35,9 +49,14 @@ class Activation:
     df: Callable[[np.ndarray], np.ndarray]
     symbol: str
     text: str
+    kinks: tuple = ()
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         return self.f(z)
+
+    def slope_at(self, z: float) -> float:
+        """``df(z)`` for one number: the slope chainviz uses there (at a kink, its convention)."""
+        return float(self.df(np.array([float(z)]))[0])
 
 
 def _sigmoid(z):
@@ -67,13 +86,15 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("sigmoid", _sigmoid, _dsigmoid, r"\sigma", "σ"),
         Activation("tanh", np.tanh, _tanh_slope, r"\tanh", "tanh"),
         # relu'(0) = 0 by convention (the subgradient most libraries use)
-        Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float), r"\mathrm{relu}", "relu"),
+        Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float), r"\mathrm{relu}", "relu",
+                   (Kink(0.0, 0.0, 1.0),)),
         Activation(
             "leaky_relu",
             lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
             lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
             r"\mathrm{lrelu}",
             "lrelu",
+            (Kink(0.0, LEAKY_SLOPE, 1.0),),
         ),
         Activation("softplus", _softplus, _sigmoid, r"\mathrm{softplus}", "softplus"),
     ]

@@ -1,37 +1,111 @@
 """Input checks shared by the core: turn anything array-like into a finite float
-array of the expected rank, or raise an error that names the object and its shape.
+array of the expected rank, or raise an error that names the object and its shape;
+and read typed text as numbers, by one rule for every text field.
 
 Every public entry point goes through here, so numpy never sees a surprise and a
 learner never sees a bare broadcasting error.
+
+How typed text is read (:func:`parse_number`, :func:`parse_number_list`)
+-----------------------------------------------------------------------
+- Spaces around a number are ignored; ``−`` (the typographic minus) is a minus;
+  ``+`` is allowed; digits are ASCII ``0-9``; ``_`` may group digits as in Python
+  (``1_000``); an exponent is written ``e`` (``2.5e-3``).
+- One number (a matrix cell, an input): the decimal separator is ``.`` or ``,``
+  (``0,5`` is one half). A comma between a group of one to three digits (not
+  starting with 0) and exactly three digits — ``1,000``, ``12,500``, ``1,234.5`` —
+  reads as a thousands separator in English and as a decimal comma elsewhere, so it
+  is refused with a message saying what to type (``1000`` or ``1.000``).
+- A list of numbers (the widths of :class:`ModeCostExplorer`): entries are separated
+  by commas, semicolons or spaces, so a comma is never a decimal point there; the
+  same thousands-like ``12,500`` is refused (12500, or the two widths 12 and 500?).
+  Powers are written ``10^6`` or ``10**6``.
+- ``nan``, ``inf`` and values beyond the field's limit are refused; a value below
+  the smallest float (5e-324) is the nearest float, 0; ``-0`` is 0.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
+import re
 
 import numpy as np
 
 from .notation import shape_text
 
 
+def _short(value, most: int = 60) -> str:
+    """``repr(value)``, cut to ``most`` characters: a message must stay readable."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _described(value) -> str:
+    """What a non-array object is, in words: ``'a dict {'a': 1}'``, ``'a chainviz Net'``."""
+    kind = type(value).__name__
+    if kind == "Net":
+        return "a chainviz Net"
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return f"{article} {kind} {_short(value, 40)}"
+
+
+def describe(value) -> str:
+    """What ``value`` is, with its real shape, for a message: ``'a list of 2 matrices (4×3, 2×4)'``,
+    ``'a 4×3 array'``, ``'a chainviz Net'``, ``'a dict'``."""
+    if isinstance(value, (list, tuple)) and value and all(np.ndim(v) == 2 for v in value if _array_like(v)) \
+            and all(_array_like(v) for v in value):
+        shapes = ", ".join(shape_text(np.shape(v)) for v in value)
+        return f"a {type(value).__name__} of {len(value)} matri{'x' if len(value) == 1 else 'ces'} ({shapes})"
+    if isinstance(value, np.ndarray):
+        return f"a {shape_text(value.shape)} array" if value.ndim != 1 else f"an array of {shape_text(value.shape)}"
+    if isinstance(value, (str, bytes)):
+        return f"the text {_short(value, 40)}"
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    if kind == "Net":
+        return "a chainviz Net"
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return f"{article} {kind}"
+
+
+def _array_like(v) -> bool:
+    if isinstance(v, np.ndarray) or hasattr(v, "__array__"):
+        return True
+    if isinstance(v, (list, tuple)):
+        try:
+            return np.asarray(v).dtype.kind in "biuf"
+        except (ValueError, TypeError):
+            return False
+    return False
+
+
 def _as_float_array(name: str, value) -> np.ndarray:
     if value is None:
         raise TypeError(f"{name} is missing (got None)")
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be numbers, got the text {value!r}")
+        raise TypeError(f"{name} must be numbers, got the text {_short(value)}")
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return value.astype(float, copy=True)
-    # Look before converting: np.array(..., dtype=float) would quietly turn the text
-    # "2" into 2.0, None into nan and drop the imaginary part of a complex number.
-    bad = _first_non_number(value)
-    if bad is not None:
-        idx, item = bad
-        where = f"[{', '.join(map(str, idx))}]" if idx else ""
-        raise TypeError(f"{name}{where} is {item!r}: every entry must be a number")
-    try:
+        # np.array, not astype: a plain ndarray even when given an np.matrix (whose
+        # products stay 2-D and break every shape after them)
         arr = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} has rows of different lengths: it must be a rectangular array of numbers") from exc
+    else:
+        # Look before converting: np.array(..., dtype=float) would quietly turn the text
+        # "2" into 2.0, None into nan and drop the imaginary part of a complex number.
+        bad = _first_non_number(value)
+        if bad is not None:
+            idx, item = bad
+            if not idx and not isinstance(item, numbers.Number):
+                raise TypeError(f"{name} must be an array of numbers, got {_described(item)}")
+            where = f"[{', '.join(map(str, idx))}]" if idx else ""
+            raise TypeError(f"{name}{where} is {_short(item)}: every entry must be a number")
+        try:
+            arr = np.array(value, dtype=float)
+        except OverflowError:
+            raise ValueError(f"{name} has an entry too large for a float (beyond 1.8e308)") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} has rows of different lengths: it must be a rectangular array of numbers") from exc
+    arr += 0.0  # -0.0 becomes 0.0: a reader sees no sign on zero, and neither should a sum
     return arr
 
 
@@ -69,7 +143,7 @@ def _check_finite(name: str, arr: np.ndarray) -> None:
 
 
 def as_matrix(name: str, value) -> np.ndarray:
-    """A finite float array of shape ``(rows, cols)`` with both at least 1."""
+    """A finite float array of shape ``(rows, cols)`` with both at least 1 (an ``np.matrix`` too)."""
     arr = _as_float_array(name, value)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a matrix (2-D), but it has shape {arr.shape}")
@@ -83,8 +157,9 @@ def as_vector(name: str, value, length: int | None = None, against: str | None =
     """A finite float array of shape ``(length,)``.
 
     A scalar is accepted as a vector of length 1, since the section's scalar
-    examples (n = 1) are vectors too. ``against`` completes the length message,
-    e.g. ``"W1 is 4×3, so x needs length 3"``.
+    examples (n = 1) are vectors too; so are a column ``(n, 1)`` and a row
+    ``(1, n)`` of any array-like kind (nested lists, tuples, ``np.matrix``).
+    ``against`` completes the length message, e.g. ``"W1 is 4×3, so x needs length 3"``.
     """
     arr = _as_float_array(name, value)
     if arr.ndim == 0:
@@ -103,32 +178,125 @@ def as_vector(name: str, value, length: int | None = None, against: str | None =
     return arr
 
 
+# -- typed text ------------------------------------------------------------------------------
 #: Largest magnitude a typed entry may have: beyond it the sigmoid and the colour scale say nothing useful.
 MAX_ENTRY = 1e6
 
+_DIGITS = r"\d(?:_?\d)*"
+# one typed number: a sign, digits with "." or "," as the decimal separator, an exponent
+_NUMBER = re.compile(rf"[+-]?(?:{_DIGITS}(?:[.,](?:{_DIGITS})?)?|[.,]{_DIGITS})(?:[eE][+-]?{_DIGITS})?", re.ASCII)
+# "1,000", "12,500", "1,234.5", "1,000,000": a comma that reads as a thousands separator
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?", re.ASCII)
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
+def _clean(text) -> str:
+    return str(text).strip().replace("\u2212", "-")
+
+
+def _thousands_message(where: str, s: str) -> str:
+    plain = s.replace(",", "")
+    readings = plain
+    if s.count(",") == 1 and "." not in s:
+        readings = f"{plain} or {float(s.replace(',', '.')):g}"
+    return (f"{where}: {_short(s)} is ambiguous (a thousands separator or a decimal comma?): type "
+            f"{readings}. Thousands separators are not read; a comma is a decimal point unless "
+            f"exactly three digits follow it")
+
 
 def parse_number(text, where: str, limit: float = MAX_ENTRY) -> float:
-    """A typed cell (``"0.5"``, ``" -2e-1 "``, or a number) as a float, or a message naming ``where``.
+    """A typed cell as a float, read by the rule in this module's docstring, or a message naming ``where``.
 
-    Rejects empty cells, text, NaN, inf and magnitudes above ``limit`` with a
-    ``ValueError`` that says what was typed and what is allowed.
+    ``"0.5"``, ``" -2e-1 "``, ``"0,5"`` and numbers (not ``bool``) are accepted;
+    ``"1,000"`` (a thousands separator?) is refused, as are empty cells, text,
+    NaN, inf and magnitudes above ``limit``. The result is never ``-0.0``.
+
+    Raises
+    ------
+    ValueError
+        Always ``ValueError`` (never another exception), with what was typed and
+        what to type instead.
     """
-    if isinstance(text, bool):
+    if isinstance(text, (bool, np.bool_)):
         raise ValueError(f"{where}: {text!r} is not a number")
     if isinstance(text, numbers.Real):
-        v = float(text)
-        shown = repr(text)
+        shown = _short(text)
+        try:
+            v = float(text)
+        except OverflowError:
+            raise ValueError(f"{where}: {shown} is too large (entries must lie within ±{limit:,.0f})") from None
     else:
-        s = str(text).strip().replace("−", "-").replace(",", ".")
+        s = _clean(text)
         if not s:
             raise ValueError(f"{where} is empty: type a number")
-        try:
-            v = float(s)
-        except ValueError:
-            raise ValueError(f"{where}: {str(text).strip()!r} is not a number") from None
-        shown = repr(s)
-    if not np.isfinite(v):
+        shown = _short(s)
+        if _THOUSANDS.fullmatch(s):
+            raise ValueError(_thousands_message(where, s))
+        if _NON_FINITE.fullmatch(s):
+            raise ValueError(f"{where}: {shown} is not a finite number")
+        if not _NUMBER.fullmatch(s):
+            raise ValueError(f"{where}: {shown} is not a number (type e.g. 0.5, -2, 1e-3 or 0,5)")
+        v = float(s.replace(",", "."))  # float() reads "_" digit groups and rounds correctly
+        if not math.isfinite(v):  # a literal beyond 1.8e308
+            raise ValueError(f"{where}: {shown} is too large (entries must lie within ±{limit:,.0f})")
+    if not math.isfinite(v):
         raise ValueError(f"{where}: {shown} is not a finite number")
     if abs(v) > limit:
         raise ValueError(f"{where}: {shown} is too large (entries must lie within ±{limit:,.0f})")
-    return v
+    return v + 0.0  # "-0" is 0
+
+
+_LIST_SPLIT = re.compile(r"[,;\s]+")
+# "12,500" inside a list: the widths 12 and 500, or the number 12500?
+_LIST_THOUSANDS = re.compile(r"(?<![\d.,_])[+-]?[1-9]\d{0,2},\d{3}(?![\d_])", re.ASCII)
+_LIST_ENTRY = re.compile(
+    rf"(?P<sign>[+-]?)(?:(?P<base>{_DIGITS})(?:\^|\*\*)(?P<power>{_DIGITS})"
+    rf"|(?P<plain>(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?))", re.ASCII)
+#: Longest entry of a typed list (characters): longer is no width anyone means.
+MAX_TOKEN = 40
+
+
+def parse_number_list(text, what: str = "widths", example: str = "1000000, 1000, 1000",
+                      limit: float = 1e15) -> list:
+    """A typed list of numbers (``"1e6, 1000; 10^3 1000"``), read by the rule in this module's docstring.
+
+    Entries are separated by commas, semicolons or spaces; ``10^6`` and ``10**6`` are
+    powers; whole numbers come back as ``int`` (exact), others as ``float``. Judging
+    the numbers (whole, positive, …) is the caller's job.
+
+    Raises
+    ------
+    ValueError
+        For an empty list, an entry that is not a number, a thousands-like ``12,500``,
+        or an entry whose magnitude exceeds ``limit``; the message quotes the entry.
+    """
+    s = _clean(text)
+    if not s:
+        raise ValueError(f"{what} is empty: type numbers like {example}")
+    amb = _LIST_THOUSANDS.search(s)
+    if amb:
+        t = amb.group(0)
+        a, b = t.split(",")
+        raise ValueError(f"{what}: {t!r} is ambiguous: the number {a}{b}, or the two entries {a} and {b}? "
+                         f"Type {a}{b} for one number (no thousands separators), and separate entries "
+                         f"with a comma and a space ({a}, {b}) or a semicolon")
+    out: list = []
+    for t in (t for t in _LIST_SPLIT.split(s) if t):
+        if len(t) > MAX_TOKEN:
+            raise ValueError(f"{what}: {_short(t, 30)} is too long to be a number")
+        m = _LIST_ENTRY.fullmatch(t)
+        if m is None:
+            raise ValueError(f"{what}: {t!r} is not a number: type numbers like {example}")
+        sign = -1 if m.group("sign") == "-" else 1
+        if m.group("base") is not None:
+            base, power = int(m.group("base")), int(m.group("power"))
+            if base > 1 and power * math.log10(base) > math.log10(limit):  # before computing 10^99999999
+                raise ValueError(f"{what}: {t} is larger than {limit:.0e}")
+            v = sign * base**power
+        else:
+            plain = m.group("plain")
+            v = sign * int(plain) if plain.replace("_", "").isdigit() else sign * float(plain)
+        if abs(v) > limit:
+            raise ValueError(f"{what}: {t} is larger than {limit:.0e}")
+        out.append(v if isinstance(v, int) else v + 0.0)  # -0.0 is 0
+    return out

@@ -54,7 +54,7 @@ class MSE(Loss):
 
     def value(self, y) -> float:
         y = self._y(y)
-        return float(0.5 * np.sum((y - self.target) ** 2))
+        return float(0.5 * np.sum((y - self.target) ** 2)) + 0.0
 
     def grad(self, y) -> np.ndarray:
         return self._y(y) - self.target
@@ -71,7 +71,7 @@ class Sum(Loss):
     formula = r"L = \textstyle\sum_i y_i"
 
     def value(self, y) -> float:
-        return float(np.sum(self._y(y)))
+        return float(np.sum(self._y(y))) + 0.0  # -0.0 is 0
 
     def grad(self, y) -> np.ndarray:
         return np.ones_like(self._y(y))
@@ -111,7 +111,8 @@ class SoftmaxCrossEntropy(Loss):
         return shifted - np.log(np.sum(np.exp(shifted)))
 
     def value(self, y) -> float:
-        return float(-self._log_softmax(self._y(y))[self.label])
+        # + 0.0: with one class, -log 1 is -0.0, printed "−0"
+        return float(-self._log_softmax(self._y(y))[self.label]) + 0.0
 
     def grad(self, y) -> np.ndarray:
         p = np.exp(self._log_softmax(self._y(y)))
@@ -125,13 +126,25 @@ class SoftmaxCrossEntropy(Loss):
 LOSSES = {"mse": MSE, "sum": Sum, "softmax_ce": SoftmaxCrossEntropy}
 
 
+#: The keys a saved loss may have, by name.
+SAVED_KEYS = {"mse": ("name", "target"), "sum": ("name",), "softmax_ce": ("name", "label")}
+
+
 def loss_from_dict(d) -> Loss:
-    """Rebuild a loss from :meth:`Loss.to_dict`, with a clear error for anything else."""
+    """Rebuild a loss from :meth:`Loss.to_dict`, with a clear error for anything else.
+
+    The name must be text naming a known loss; keys a loss does not have are refused.
+    """
     if not isinstance(d, dict) or "name" not in d:
-        raise ValueError(f"a saved loss must be a dict with a 'name', got {d!r}")
+        raise ValueError(f"a saved loss must be a dict with a 'name', got {d!r:.80}")
     name = d["name"]
+    if not isinstance(name, str):
+        raise TypeError(f"a saved loss's 'name' must be text such as 'mse', got {type(name).__name__} {name!r:.40}")
     if name not in LOSSES:
-        raise ValueError(f"loss {name!r} is not known; choose one of: {', '.join(LOSSES)}")
+        raise ValueError(f"loss {name!r:.40} is not known; choose one of: {', '.join(LOSSES)}")
+    extra = [k for k in d if k not in SAVED_KEYS[name]]
+    if extra:
+        raise ValueError(f"a saved {name!r} loss has no {extra[0]!r:.40}; its keys are: {', '.join(SAVED_KEYS[name])}")
     if name == "mse":
         if "target" not in d:
             raise ValueError("a saved 'mse' loss needs its 'target'")

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .checks import as_matrix, as_vector
+from .checks import as_matrix, as_vector, describe
 from .notation import shape_text, stage_name, sub
 from .activations import Activation, get_activation
 from .losses import Loss, as_loss
@@ -127,9 +127,14 @@ class Net:
 
     def __init__(self, weights: Sequence, activations: Sequence[str] | str = "sigmoid", biases: Sequence | None = None):
         if isinstance(weights, np.ndarray) and weights.ndim == 2:
-            weights = [weights]
+            weights = [weights]  # one layer (an np.matrix too)
+        elif isinstance(weights, np.ndarray) and weights.ndim == 3:
+            weights = list(weights)  # a stack of equal-shaped matrices
+        if isinstance(weights, Net):
+            raise TypeError("weights must be a list of matrices [W1, W2, ...], got a chainviz Net "
+                            "(it is already a network: use it as it is)")
         if not isinstance(weights, (list, tuple)) or len(weights) == 0:
-            raise ValueError("weights must be a non-empty list of matrices [W1, W2, ...]")
+            raise ValueError(f"weights must be a non-empty list of matrices [W1, W2, ...], got {describe(weights)}")
         L = len(weights)
         Ws = [as_matrix(f"W{l}", W) for l, W in enumerate(weights, start=1)]
         for l in range(1, L):
@@ -141,12 +146,17 @@ class Net:
                 )
         if isinstance(activations, (str, Activation)):
             activations = [activations] * L
+        if not isinstance(activations, (list, tuple, np.ndarray)):
+            raise TypeError(f"activations must be a name such as 'sigmoid' or a list of {L} names, "
+                            f"got {describe(activations)}")
         activations = list(activations)
         if len(activations) != L:
             raise ValueError(f"activations has {len(activations)} entries but there are {L} weight matrices")
         acts = [get_activation(a, f"activation of layer {l}") for l, a in enumerate(activations, start=1)]
         if biases is None:
             biases = [None] * L
+        if not isinstance(biases, (list, tuple)):
+            raise TypeError(f"biases must be a list of {L} vectors (or None entries), got {describe(biases)}")
         biases = list(biases)
         if len(biases) != L:
             raise ValueError(f"biases has {len(biases)} entries but there are {L} weight matrices")
@@ -380,6 +390,19 @@ class Net:
         if missing:
             raise ValueError(f"a saved net needs {' and '.join(repr(k) for k in missing)}")
         return cls(d["weights"], d["activations"], d.get("biases"))
+
+
+def as_net(obj, where: str = "net") -> Net:
+    """``obj`` if it is a :class:`Net`, else a ``TypeError`` saying what was given and how to make one.
+
+    A list of weight matrices is refused, not guessed into a net: it does not say the
+    activations (a sigmoid default would silently differ from what the user had in
+    mind), and ``cv.Net([W1, W2], "relu")`` is one call away.
+    """
+    if isinstance(obj, Net):
+        return obj
+    hint = "cv.Net([W1, W2], activations)" if isinstance(obj, (list, tuple, np.ndarray)) else "cv.Net([W1, W2])"
+    raise TypeError(f"{where} must be a chainviz Net, e.g. {hint}; got {describe(obj)}")
 
 
 def two_layer(W1, W2, activation: str = "sigmoid", output_activation: str = "identity", b1=None, b2=None) -> Net:

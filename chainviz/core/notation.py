@@ -54,3 +54,12 @@ def fmt(v: float, digits: int = DIGITS) -> str:
     if v == 0 or math.isnan(v):
         v = abs(v)  # -0.0 is 0 to a reader
     return f"{v:.{digits}g}".replace("-", "−")
+
+
+def fmt_fixed(v: float, decimals: int = 2) -> str:
+    """A number with ``decimals`` fixed decimals: ``0.16``, ``−1.20``; a value that prints as
+    all zeros has no sign (``−0.001`` prints ``0.00``, not ``−0.00``)."""
+    text = f"{float(v):.{decimals}f}"
+    if text.startswith("-") and not text.strip("-0."):
+        text = text[1:]
+    return text.replace("-", "−")

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .jacobian import numerical_jacobian
+from .gradcheck import JacobianCheck, check_net
 from .losses import Loss, as_loss
-from .net import Net, Trace
+from .net import Net, Trace, as_net
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class Snapshot:
     J : ndarray ``(m, n)``
         Their product.
     J_check : float
-        ``max |J - numerical_jacobian(net, x)|``: an independent check of ``J``.
+        ``max |J - numerical_jacobian(net, x)|``: the raw difference (kept for old
+        readers; :attr:`check` is the verdict to show).
     rows : list of Row
         ``K + 1`` reverse-mode rows; ``rows[0] = ∂L/∂y``, ``rows[k + 1]`` is the row
         after factor ``k``, ``rows[-1] = ∂L/∂x``.
@@ -39,6 +40,11 @@ class Snapshot:
     weight_grads : list of ndarray
         ``[∂L/∂W_1, ..., ∂L/∂W_L]``.
     loss_value : float
+        Never ``-0.0``.
+    check : JacobianCheck
+        ``J`` judged against central differences at this scale, with kinks named:
+        ``.status`` (``"ok"``, ``"kink"``, ``"mismatch"``) and ``.text``, the sentence
+        to show (see :mod:`chainviz.core.gradcheck`).
     """
 
     net: Net
@@ -52,6 +58,7 @@ class Snapshot:
     carried: list
     weight_grads: list
     loss_value: float
+    check: JacobianCheck
 
     @property
     def y(self) -> np.ndarray:
@@ -77,6 +84,7 @@ class Snapshot:
 
 def snapshot(net: Net, x, loss: Loss) -> Snapshot:
     """Compute every panel's numbers for ``(net, x, loss)``; raises on bad input, changing nothing."""
+    net = as_net(net)
     loss = as_loss(loss)
     x = net.check_input(x)
     loss.check(net.m)
@@ -87,6 +95,7 @@ def snapshot(net: Net, x, loss: Loss) -> Snapshot:
     rows = net.reverse_sweep(x, loss, tr)
     K = len(factors)
     carried = [forward[K - 1 - i] for i in range(K)] + [np.eye(net.n)]
-    J_check = float(np.max(np.abs(J - numerical_jacobian(net, x, batch=net.outputs))))
+    check, differences = check_net(net, x, J, tr, [f.matrix for f in factors])
+    J_check = float(np.max(np.abs(J - differences.J)))
     grads = net.weight_gradients(x, loss, tr, rows)
-    return Snapshot(net, x, loss, tr, factors, J, J_check, rows, carried, grads, loss.value(tr.output))
+    return Snapshot(net, x, loss, tr, factors, J, J_check, rows, carried, grads, loss.value(tr.output), check)

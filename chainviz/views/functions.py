@@ -328,9 +328,7 @@ def jacobian_figure(at: JacobianAt, lin: LinearApproximation, input_names: Seque
         _matrix_trace(col(lin.error), 5, fs, one, c_step,
                       "true − predicted change of %{y} = %{z:.4~g}<br>(second order in Δx)", "error", geo),
     ]
-    method = ("exact: J from the jacobian= you gave" if at.exact else
-              "numerical: central differences, (f(x + h·e<sub>j</sub>) − f(x − h·e<sub>j</sub>)) / 2h, "
-              "h = 10⁻⁶·max(1, |x<sub>j</sub>|)")
+    method = _method_text(at)
     title = (f"{symbol}: ℝ{str(n).translate(_SUP)} → ℝ{str(m).translate(_SUP)} at x = {point_text(at.x, 4)}"
              + (f",  {symbol}(x) = {point_text(at.fx)}" if m <= 4 else ""))
     subtitle = (f"J{f_sub}(x) is {_shape(m, n)}, {method}<br>"
@@ -344,16 +342,41 @@ def jacobian_figure(at: JacobianAt, lin: LinearApproximation, input_names: Seque
     return {"traces": traces, "layout": layout}
 
 
+def _step_text(eps: float) -> str:
+    """``10⁻⁶`` for 1e-6, ``4.9·10⁻³`` otherwise: the relative step as printed."""
+    e = int(np.floor(np.log10(eps)))
+    mant = float(f"{eps / 10**e:.2g}")
+    power = "10" + str(e).translate(_SUP)
+    return power if mant == 1 else f"{mant:g}·{power}"
+
+
+def _method_text(at: JacobianAt) -> str:
+    """How J was obtained, and how far it can be trusted (``at.check``), in one line."""
+    check = at.check
+    if at.exact:
+        said = "exact: from the Jacobian derived by hand"
+        return said if check is None else f"{said}; {html.escape(check.text)}"
+    h = _step_text(at.differences.eps) if at.differences is not None else "10⁻⁶"
+    said = (f"numerical: central differences, (f(x + h·e<sub>j</sub>) − f(x − h·e<sub>j</sub>)) / 2h, "
+            f"h = {h}·max(1, |x<sub>j</sub>|)")
+    if check is None:
+        return said
+    if check.status == "kink":
+        return f"{said}<br>⚠ {html.escape(check.text)}"
+    return f"{said}; {html.escape(check.text.replace('J by central differences, ', ''))}"
+
+
 # -- CompositionExplorer ------------------------------------------------------------------
 def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_scale: bool = True,
                        closed_form: np.ndarray | None = None, closed_form_text: str = "",
-                       heading: str = "", tolerance: float = 1e-5) -> dict:
+                       heading: str = "") -> dict:
     """The spec of :class:`CompositionExplorer`: ``J_g(f(x)) · J_f(x) = J_h(x)`` and the check.
 
     Traces (3): ``J_g`` ``(p, m)`` at ``f(x)``, ``J_f`` ``(m, n)`` at ``x``,
     their product ``(p, n)``. When all three are 1×1 the scalar names
     ``g'(f(x)) · f'(x) = h'(x)`` are used. ``closed_form`` ``(p, n)``, a
-    hand-derived ``J_h``, is compared in the check badge as well.
+    hand-derived ``J_h``, is compared in the check badge as well (:meth:`ChainAt.compare`),
+    with the tolerance :mod:`chainviz.core.gradcheck` derives from the difference step.
     """
     p, m = chain.J_g.shape
     n = chain.J_f.shape[1]
@@ -396,22 +419,21 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
     layout = _base_layout(
         geo,
         heading or f"The chain rule at x = {at_x}:  J<sub>g∘f</sub>(x) = J<sub>g</sub>(f(x)) · J<sub>f</sub>(x)",
-        ("J<sub>f</sub> " + ("exact (jacobian_f=)" if chain.exact_f else "by central differences")
-         + ",  J<sub>g</sub> " + ("exact (jacobian_g=)" if chain.exact_g else "by central differences")
+        ("J<sub>f</sub> " + ("exact (derived by hand)" if chain.exact_f else "by central differences")
+         + ",  J<sub>g</sub> " + ("exact (derived by hand)" if chain.exact_g else "by central differences")
          + f",  J<sub>g</sub> taken at f(x) = {at_fx}, the point g actually sees"),
     )
     for k, (rows, cols) in enumerate([(gs, us), (fs, xs), (hs, xs)]):
         _matrix_axes(layout, k, geo, rows, cols, True)
     check = chain.check
-    scale = max(1.0, float(np.max(np.abs(chain.J_h))))
-    ok = check <= tolerance * scale
-    lines = [f"{'✓' if ok else '✗'} check: max |J<sub>g</sub>·J<sub>f</sub> − J<sub>g∘f</sub>| = {_small(check)}, "
-             f"J<sub>g∘f</sub> by central differences on g∘f directly"]
+    ok = check.status != "mismatch"
+    mark = "" if check.status != "kink" else "⚠ "
+    lines = [mark + html.escape(check.text)]
     if closed_form is not None:
+        closed = chain.compare(closed_form, "the closed form")
+        ok = ok and closed.ok
         diff = float(np.max(np.abs(np.atleast_2d(closed_form) - chain.J_h)))
-        ok_closed = diff <= tolerance * scale
-        ok = ok and ok_closed
-        lines.append(f"{'✓' if ok_closed else '✗'} closed form {html.escape(closed_form_text)} = "
+        lines.append(f"{'✓' if closed.ok else '✗'} closed form {html.escape(closed_form_text)} = "
                      f"{point_text(np.ravel(closed_form))}, differs by {_small(diff)}")
     if not ok:
         lines.append("a mismatch: a Jacobian callable you passed is probably wrong")

@@ -11,7 +11,7 @@ import base64
 
 import numpy as np
 
-from ..core.notation import DIGITS, fmt
+from ..core.notation import DIGITS, fmt, fmt_fixed
 
 # ColorBrewer RdBu, 11 classes, reversed: blue (negative) -> white (0) -> red (positive)
 COLORSCALE = [
@@ -30,23 +30,30 @@ MUTED_OPACITY = 0.15
 
 
 def rounded(a: np.ndarray, digits: int = DIGITS) -> np.ndarray:
-    """``a`` rounded to ``digits`` significant figures (NaN stays NaN).
+    """``a`` rounded to ``digits`` significant figures (NaN stays NaN; ``-0`` becomes ``0``).
 
     plotly would otherwise send every float at full precision (17 digits);
     rounding first keeps an edit's message small and the printed labels exact.
+    Every finite value keeps a finite rounding, down to the smallest subnormal
+    (5e-324) and up to the largest float, without a floating-point warning.
     """
     a = np.atleast_2d(np.asarray(a, dtype=float))
-    out = a.copy()
+    out = a + 0.0  # a copy in which -0.0 is 0.0: plotly would print "−0"
     nz = np.isfinite(a) & (a != 0)
     if nz.any():
         v = a[nz]
         k = digits - 1 - np.floor(np.log10(np.abs(v)))
-        r = np.empty_like(v)
+        r = v.copy()
         # v·10^k then /10^k gives the shortest floats ("0.123", not "0.12300000000000001");
-        # below 1e-298, 10^k would overflow, so divide by the (tiny) unit instead
-        ok = k <= 300
-        r[ok] = np.round(v[ok] * 10.0 ** k[ok]) / 10.0 ** k[ok]
-        r[~ok] = np.round(v[~ok] / 10.0 ** -k[~ok]) * 10.0 ** -k[~ok]
+        # 10^k is exact enough and finite for |k| ≤ 300, i.e. 1e-298 ≲ |v| ≲ 1e300
+        ok = np.abs(k) <= 300
+        with np.errstate(over="ignore"):
+            r[ok] = np.round(v[ok] * 10.0 ** k[ok]) / 10.0 ** k[ok]
+        # the rest (subnormals, and rounding up past the largest float): the nearest float
+        # to the printed digits, or the value itself where that would be inf
+        for i in np.flatnonzero(~ok | ~np.isfinite(r)):
+            t = float(f"{v[i]:.{digits}g}")
+            r[i] = t if np.isfinite(t) else v[i]
         out[nz] = r
     return out
 
@@ -95,11 +102,12 @@ def cell_values(z: np.ndarray):
 
 def labels(z: np.ndarray, decimals: int | None = None) -> np.ndarray:
     """Each entry of ``z`` as printed on its cell: :func:`fmt`, or with ``decimals`` fixed
-    decimals where cells are narrow; ``""`` for a blank (NaN)."""
+    decimals where cells are narrow (:func:`fmt_fixed`); ``""`` for a blank (NaN). Zero,
+    and what rounds to it, never carries a sign."""
     z = np.atleast_2d(z)
     out = np.full(z.shape, "", dtype=object)
     ok = np.isfinite(z)
-    out[ok] = [fmt(v) if decimals is None else f"{v:.{decimals}f}".replace("-", "−") for v in z[ok]]
+    out[ok] = [fmt(v) if decimals is None else fmt_fixed(v, decimals) for v in z[ok]]
     return out
 
 

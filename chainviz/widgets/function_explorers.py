@@ -19,13 +19,13 @@ as one figure update; a rejected edit leaves the figure and state as they were.
 
 from __future__ import annotations
 
-import re
 from typing import Callable, Sequence
 
 import ipywidgets as W
 import numpy as np
 
-from ..core.checks import as_vector, parse_number
+from ..core.checks import as_vector, parse_number, parse_number_list
+from ..core.gradcheck import JacobianCheck
 from ..core.examples import SCALE_WIDTHS
 from ..core.modes import ModeCost, check_widths, mode_cost
 from ..core.jacobian import (ChainAt, JacobianAt, LinearApproximation, call_jacobian, chain_at, jacobian_at,
@@ -254,6 +254,13 @@ class JacobianExplorer(_PointExplorer):
         return self._state.at.exact
 
     @property
+    def check(self) -> JacobianCheck | None:
+        """How far the shown Jacobian can be trusted: a hand-derived one judged against central
+        differences, or differences with the digits they are good to (or a kink of ``f``).
+        None when ``f`` cannot be differenced around ``x`` (an exact Jacobian is then shown unchecked)."""
+        return self._state.at.check
+
+    @property
     def linear(self) -> LinearApproximation:
         """The linear-approximation comparison at the current ``x`` and ``dx``."""
         return self._state.linear
@@ -371,8 +378,9 @@ class CompositionExplorer(_PointExplorer):
         return self._state.chain.J_h.copy()
 
     @property
-    def check(self) -> float:
-        """``max |J_g·J_f − J_(g∘f)|`` with ``J_(g∘f)`` by central differences on ``g∘f``."""
+    def check(self) -> JacobianCheck:
+        """``J_g·J_f`` judged against ``J_(g∘f)`` by central differences on ``g∘f``:
+        ``.status`` (``"ok"``, ``"kink"``, ``"mismatch"``), ``.error``, ``.tolerance``, ``.text``."""
         return self._state.chain.check
 
 
@@ -392,35 +400,17 @@ class _ChainState:
 DEFAULT_WIDTHS = (10_000, 100, 100, 100)
 MAX_DEPTH = 50
 MAX_WIDTH = 10**12
-_TOKEN = re.compile(r"[,;\s]+")
 
 
 def parse_widths(text: str) -> list:
     """``"1000000, 1000, 1000"`` (also ``1e6``, ``10^6``, ``10**6``) as a list of numbers.
 
-    Only turns text into numbers; :func:`chainviz.modes.check_widths` judges them.
+    Read by the one rule for typed text (:mod:`chainviz.core.checks`): entries are
+    separated by commas, semicolons or spaces, and a thousands-like ``12,500`` is
+    refused as ambiguous. Only turns text into numbers; :func:`chainviz.modes.check_widths`
+    judges them.
     """
-    tokens = [t for t in _TOKEN.split(str(text).strip()) if t]
-    if not tokens:
-        raise ValueError("widths is empty: type the input size and the layer sizes, e.g. 1000000, 1000, 1000")
-    out = []
-    for t in tokens:
-        s = t.replace("−", "-").replace("_", "")
-        power = re.fullmatch(r"(-?\d+)(?:\^|\*\*)(\d+)", s)
-        if power:
-            if int(power.group(2)) > 15:  # refuse before Python spends minutes on 10^9999999
-                raise ValueError(f"{t} is larger than {MAX_WIDTH:.0e}, beyond this view")
-            out.append(int(power.group(1)) ** int(power.group(2)))
-            continue
-        try:
-            v = int(s)
-        except ValueError:
-            try:
-                v = float(s)
-            except ValueError:
-                raise ValueError(f"{t!r} is not a number: type layer sizes like 1000000, 1000, 1000") from None
-        out.append(v)
-    return out
+    return parse_number_list(text, "widths", "1000000, 1000, 1000", limit=MAX_WIDTH * 1000)
 
 
 def _check_drawable(w: tuple) -> None:

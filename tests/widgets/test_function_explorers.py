@@ -260,7 +260,7 @@ def test_composition_demo_product_is_1_plus_2x():
         assert close3(z(c, 2), [[1 + 2 * x]])
         np.testing.assert_allclose(c.product, [[1 + 2 * x]], atol=1e-6)
     c.sliders[0].value = 0.25
-    assert close3(z(c, 2), [[1.5]]) and c.check < 1e-6
+    assert close3(z(c, 2), [[1.5]]) and c.check.status == "ok" and c.chain.difference < 1e-6
     text = notes(c)
     assert "(1×2)(2×1) = 1×1" in text and "at f(x) = (0.25, 0.0625)" in text and "at x = 0.25" in text
     assert "✓" in text
@@ -284,7 +284,7 @@ def test_random_compositions_match_the_hand_derived_jacobian_and_autograd(seed, 
     assert close3(z(c, 2), _hand_jacobian(A, B, x0))
     assert close3(z(c, 1), (1 - np.tanh(A @ x0) ** 2)[:, None] * A)  # J_f at x
     assert close3(z(c, 0), B * 2 * np.tanh(A @ x0))  # J_g at u = f(x): B·diag(2u)
-    assert c.check < 1e-6
+    assert c.check.status == "ok" and c.chain.difference < 1e-6
     assert f"({p}×{m})({m}×{n}) = {p}×{n}" in notes(c)
     # exact factors passed in: the same product, and the check still holds
     c2 = CompositionExplorer(lambda x: np.tanh(A @ x), lambda u: B @ u**2, x0,
