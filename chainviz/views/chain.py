@@ -332,40 +332,46 @@ def _title(text: str, box: grid.Box, cell: float, fs: float) -> dict:
 
 
 def _shapes(s: Snapshot, boxes: dict, step, opts: Options, cell: float, pal) -> list[dict]:
-    """Grey behind blank cells, cell borders where cells are big enough to need them, the
-    walk-through's current factor and row, a clicked cell and what it is made of, changed cells."""
+    """Grey behind blank cells, cell borders where cells are big enough to need them, then three
+    outlines that are always there (hidden when empty, so an edit that moves them sends a path,
+    not the whole list): what the walk-through or a click highlights (solid), the factor the
+    walk-through just applied (dotted), and the cells whose shown value just changed."""
     shapes = [dict(type="path", path=grid.panel_backgrounds(boxes.values()), xref="x", yref="y",
                    fillcolor=pal.blank, line=dict(width=0), layer="below")]
     if cell >= 8:
         shapes.append(dict(type="path", path=grid.cell_borders(boxes.values()), xref="x", yref="y",
                            line=dict(color=pal.blank, width=1), layer="above"))
+    solid, dotted = [], []
 
-    def outline(slot, i0=None, i1=None, j0=None, j1=None, dash="solid"):
+    def outline(into, slot, i0=None, i1=None, j0=None, j1=None):
         b = boxes[slot]
-        shapes.append(dict(type="rect", xref="x", yref="y",
-                           x0=b.left if j0 is None else b.col + j0 - 0.5, x1=b.right if j1 is None else b.col + j1 + 0.5,
-                           y0=b.top if i0 is None else b.row + i0 - 0.5, y1=b.bottom if i1 is None else b.row + i1 + 0.5,
-                           line=dict(color=pal.highlight, width=4, dash=dash), fillcolor="rgba(0,0,0,0)"))
+        into.append(grid.rect_path(b.left if j0 is None else b.col + j0 - 0.5,
+                                   b.right if j1 is None else b.col + j1 + 0.5,
+                                   b.top if i0 is None else b.row + i0 - 0.5,
+                                   b.bottom if i1 is None else b.row + i1 + 0.5))
 
     if step is not None:
         cols = row_columns(s)
-        outline(("rev", cols[step]))
+        outline(solid, ("rev", cols[step]))
         if step >= 1:
-            outline(("top", cols[step]), dash="dot")
+            outline(dotted, ("top", cols[step]))
     if opts.selected is not None:
         band, col, i, j = opts.selected
         if (band, col) == ("top", "J") and i < s.J.shape[0] and j < s.J.shape[1]:
-            outline(("top", factor_column(s.factors[0])), i0=i, i1=i)
-            outline(("top", factor_column(s.factors[-1])), j0=j, j1=j)
-            outline(("top", "J"), i0=i, i1=i, j0=j, j1=j)
+            outline(solid, ("top", factor_column(s.factors[0])), i0=i, i1=i)
+            outline(solid, ("top", factor_column(s.factors[-1])), j0=j, j1=j)
+            outline(solid, ("top", "J"), i0=i, i1=i, j0=j, j1=j)
         elif (band, col) in boxes:
             b = boxes[(band, col)]
             if i < b.rows and j < b.cols:
-                outline((band, col), i0=i, i1=i, j0=j, j1=j)
-    if opts.marked:
-        path = "".join(f"M{c - 0.5:g},{r - 0.5:g}H{c + 0.5:g}V{r + 0.5:g}H{c - 0.5:g}Z" for r, c in opts.marked)
-        shapes.append(dict(type="path", path=path, xref="x", yref="y", fillcolor="rgba(0,0,0,0)",
-                           line=dict(color=pal.mark, width=3), layer="above", name="changed"))
+                outline(solid, (band, col), i0=i, i1=i, j0=j, j1=j)
+    for name, paths, colour, width, dash in (("highlight", solid, pal.highlight, 4, "solid"),
+                                             ("applied", dotted, pal.highlight, 4, "dot"),
+                                             ("changed", [grid.runs_path(opts.marked)] if opts.marked else [],
+                                              pal.mark, 3, "solid")):
+        shapes.append(dict(type="path", name=name, path="".join(paths) or "M0,0", visible=bool(paths), xref="x",
+                           yref="y", fillcolor="rgba(0,0,0,0)", line=dict(color=colour, width=width, dash=dash),
+                           layer="above"))
     return shapes
 
 

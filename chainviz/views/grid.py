@@ -61,22 +61,41 @@ def pack(shape: tuple[int, int], panels: dict[str, tuple[Box, np.ndarray]]) -> n
     return Z
 
 
-def _rect(x0: float, x1: float, y0: float, y1: float) -> str:
+def rect_path(x0: float, x1: float, y0: float, y1: float) -> str:
+    """An SVG path of the rectangle ``[x0, x1] × [y0, y1]`` (grid coordinates)."""
     return f"M{x0:g},{y0:g}H{x1:g}V{y1:g}H{x0:g}Z"
+
 
 
 def panel_backgrounds(boxes) -> str:
     """One SVG path of every panel's rectangle: filled grey, it shows through blank cells."""
-    return "".join(_rect(b.left, b.right, b.top, b.bottom) for b in boxes)
+    return "".join(rect_path(b.left, b.right, b.top, b.bottom) for b in boxes)
 
 
 def cell_borders(boxes) -> str:
     """One SVG path of every panel's outline and the borders between its cells."""
     out = []
     for b in boxes:
-        out.append(_rect(b.left, b.right, b.top, b.bottom))
+        out.append(rect_path(b.left, b.right, b.top, b.bottom))
         out.extend(f"M{x:g},{b.top:g}V{b.bottom:g}" for x in np.arange(1, b.cols) + b.left)
         out.extend(f"M{b.left:g},{y:g}H{b.right:g}" for y in np.arange(1, b.rows) + b.top)
+    return "".join(out)
+
+
+def runs_path(cells) -> str:
+    """One SVG path outlining grid cells ``(row, col)``: each run of neighbours in a row is one
+    rectangle, so a changed row of a panel costs one ``M…Z``, not one per cell."""
+    out = []
+    for r in sorted({r for r, _ in cells}):
+        cols = sorted(c for rr, c in cells if rr == r)
+        start = prev = cols[0]
+        for c in cols[1:] + [None]:
+            if c is not None and c == prev + 1:
+                prev = c
+                continue
+            out.append(rect_path(start - 0.5, prev + 0.5, r - 0.5, r + 0.5))
+            if c is not None:
+                start = prev = c
     return "".join(out)
 
 

@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 import ipywidgets as W
 import numpy as np
 
+from ..core.activations import get_activation
 from ..core.losses import Loss
 from ..core.net import Net
 from ..core.snapshot import Snapshot
@@ -107,6 +108,11 @@ class ChainRuleExplorer(Explorer):
             new = transition(self._state)
         except (ValueError, TypeError, ArithmeticError) as exc:
             self._reject(str(exc), source)
+            if raises:
+                raise
+            return False
+        except Exception as exc:  # a bug of ours: on the page in words, and raised to a caller who asked
+            self._reject(f"internal error ({type(exc).__name__}): {exc}", None)
             if raises:
                 raise
             return False
@@ -426,6 +432,9 @@ class ChainRuleExplorer(Explorer):
     def set_activations(self, hidden: str | None = None, output: str | None = None) -> None:
         """Every hidden layer's activation and/or the output layer's."""
         def change(s):
+            for where, name in (("hidden activation", hidden), ("output activation", output)):
+                if name is not None:
+                    get_activation(name, where)  # a wrong name is wrong even where no layer takes it
             L = s.net.depth
             for layer in range(1, L + 1):
                 name = output if layer == L else hidden

@@ -1,12 +1,14 @@
-"""The explorer's drawing settings, checked one way for the constructor, the API and saved state."""
+"""The explorer's drawing settings, checked by the one option table of :mod:`chainviz.core.schema`:
+the constructor, :meth:`ChainRuleExplorer.set_options` and a saved state go through the same checks."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
-THEMES = ("auto", "light", "dark")
-MAX_COLOR_LIMIT = 1e6
+from ..core.schema import check_options
+
+#: The options that are drawing settings (the schema also has ``seed`` and ``eta``).
+NAMES = ("free_limits", "show_weight_grads", "show_forward", "presentation", "color_limit", "theme")
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,7 @@ class Settings:
     free_limits : each panel its own colour scale (else one shared, zero-centred scale).
     show_weight_grads : the band of ∂L/∂W_l, under each weight.
     show_forward : the band of what forward mode would carry.
-    presentation : large type for slides, and the rarer controls folded away.
+    presentation : large type for slides, editors beside the figure.
     color_limit : a fixed shared colour limit ``c`` (colours span ``[−c, c]``), or ``None``.
     theme : ``"auto"`` follows JupyterLab's theme; ``"light"``/``"dark"`` force one.
     """
@@ -32,39 +34,11 @@ class Settings:
         return asdict(self)
 
 
-def _bool(name: str, v) -> bool:
-    if not isinstance(v, bool):
-        raise TypeError(f"option {name} must be True or False, got {v!r}")
-    return v
-
-
-def _limit(name: str, v) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise TypeError(f"option {name} must be a number or None, got {v!r}")
-    if not (math.isfinite(v) and 0 < v <= MAX_COLOR_LIMIT):
-        raise ValueError(f"option {name} must be a positive finite number up to {MAX_COLOR_LIMIT:g}, got {v!r}")
-    return float(v)
-
-
-def _theme(name: str, v) -> str:
-    if v not in THEMES:
-        raise ValueError(f"option {name} must be one of {', '.join(THEMES)}, got {v!r}")
-    return v
-
-
-_CHECKS = {"free_limits": _bool, "show_weight_grads": _bool, "show_forward": _bool, "presentation": _bool,
-           "color_limit": _limit, "theme": _theme}
-
-
-def check_settings(given: dict, *, show_forward_default: bool = True) -> Settings:
-    """:class:`Settings` from ``given`` (missing keys take their defaults), or a ``TypeError``/
-    ``ValueError`` naming the option. Unknown names are refused with the list of known ones."""
-    unknown = sorted(set(given) - set(_CHECKS))
-    if unknown:
-        raise TypeError(f"unknown option {', '.join(map(repr, unknown))}; the options are: {', '.join(_CHECKS)}")
-    out = {k: check(k, given[k]) for k, check in _CHECKS.items() if k in given}
-    if "show_forward" not in out:
-        out["show_forward"] = show_forward_default and not out.get("presentation", False)
-    return Settings(**out)
+def check_settings(given: dict, *, show_forward_default: bool = True, where: str = "options") -> Settings:
+    """:class:`Settings` from ``given`` (missing names take their defaults), or the schema's
+    ``TypeError``/``ValueError`` naming the option. ``show_forward`` left out (or ``None``) is on
+    when ``show_forward_default`` and not presenting."""
+    opts = check_options(given, where, only=NAMES)
+    if opts["show_forward"] is None:
+        opts["show_forward"] = show_forward_default and not opts["presentation"]
+    return Settings(**opts)

@@ -204,14 +204,16 @@ class ChainRuleState:
 
     # -- the one place a new snapshot comes in ---------------------------------------------------
     def _with_snap(self, snap: Snapshot, *, fresh: bool = False) -> "ChainRuleState":
-        """This state at new numbers. ``fresh`` (a new net shape, a preset, a reset) starts the
-        colour scale, walk-through and selection anew; otherwise they carry over where they still fit."""
+        """This state at new numbers. The walk-through step restarts when the factors change (a new
+        shape or activation), the selection when the shape changes; the colour scale is fitted
+        anew when the shape changes or ``fresh`` (a preset, a reset, new random numbers), and
+        otherwise only widens."""
         structure = snap.net.widths != self.net.widths or snap.net.activations != self.net.activations
         new = replace(self, snap=snap, note="",
                       quiz=tuple(Q.fitted(q, snap) for q in self.quiz))
-        if structure or fresh:
+        if structure:
             new = replace(new, step=None)
-        if snap.net.widths != self.net.widths or fresh:
+        if snap.net.widths != self.net.widths:
             new = replace(new, selection=None, picked=("W1", 0, 0))
             if max(snap.net.widths) > FORWARD_MAX_WIDTH and self.settings.show_forward:
                 new = replace(new, settings=replace(new.settings, show_forward=False))
@@ -409,9 +411,9 @@ class ChainRuleState:
         return s._with_snap(compute(net, x, keep), fresh=True)
 
     def reset(self) -> "ChainRuleState":
-        """Back to the net, input and loss the explorer was created with."""
+        """Back to the net, input and loss the explorer was created with, the whole sweep shown."""
         net, x, loss = self.initial
-        return self._with_snap(compute(net, x, loss), fresh=True)
+        return replace(self._with_snap(compute(net, x, loss), fresh=True), step=None, selection=None)
 
     def refit_scale(self) -> "ChainRuleState":
         """The shared colour limit fitted to what is shown now (it may shrink)."""

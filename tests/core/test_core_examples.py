@@ -129,14 +129,19 @@ def test_activation_jacobian_is_diag_slope_times_W1():
 # -- the presets ---------------------------------------------------------------------------
 def _preset_reference(p):
     """J and ∂L/∂x of a preset, by autograd on the network written out from its raw arrays."""
-    W1, W2 = p.net.weights
-    a1, a2 = p.net.activations
     act = {
         "identity": lambda z: z,
         "sigmoid": lambda z: 1.0 / (1.0 + anp.exp(-z)),
         "relu": lambda z: anp.where(z > 0, z, 0.0 * z),
+        "tanh": anp.tanh,
     }
-    f = lambda x: act[a2](anp.dot(W2, act[a1](anp.dot(W1, x))))  # noqa: E731
+    layers = list(zip(p.net.weights, p.net.activations))
+
+    def f(x):
+        for W, a in layers:
+            x = act[a](anp.dot(W, x))
+        return x
+
     return f
 
 
@@ -149,7 +154,7 @@ def test_preset_defaults_put_every_relu_on_with_distinct_slopes():
 
 def test_presets_jacobians_and_gradients():
     W1, W2, x = ex.W1_DEFAULT, ex.W2_DEFAULT, ex.X_DEFAULT
-    assert set(ex.PRESETS) == {"linear", "sigmoid", "relu", "dead_relu", "saturated", "two_sigmoids"}
+    assert set(ex.PRESETS) == {"linear", "sigmoid", "relu", "dead_relu", "saturated", "two_sigmoids", "three_layers"}
     for name, p in ex.PRESETS.items():
         assert p.name == name and p.title and p.note
         np.testing.assert_array_equal(p.x, x)
@@ -177,6 +182,13 @@ def test_presets_jacobians_and_gradients():
     np.testing.assert_allclose(P["two_sigmoids"].net.jacobian(x), np.diag(s2) @ W2 @ np.diag(s1) @ W1, rtol=1e-13)
     assert P["linear"].loss == cv.MSE([0.5, -0.5])
     assert P["two_sigmoids"].loss == cv.SoftmaxCrossEntropy(0)
+    # three layers: J = W3·diag(tanh'(z2))·W2·diag(tanh'(z1))·W1, tanh' = 1 − tanh²
+    V1, V2, V3 = P["three_layers"].net.weights
+    np.testing.assert_array_equal(V1, W1)
+    t1 = np.tanh(V1 @ x)
+    t2 = np.tanh(V2 @ t1)
+    np.testing.assert_allclose(P["three_layers"].net.jacobian(x),
+                               V3 @ np.diag(1 - t2**2) @ V2 @ np.diag(1 - t1**2) @ V1, rtol=1e-13)
 
 
 def test_dead_relu_preset():

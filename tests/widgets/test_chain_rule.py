@@ -61,17 +61,55 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def cell_of(app, where: str):
-    """The Text widget of ``W1[i,j]``, ``W2[i,j]``, ``x[j]`` or ``t[i]``."""
+def _where(where: str) -> tuple[str, int, int]:
     name, idx = where.split("[")
     idx = [int(v) for v in idx.rstrip("]").split(",")]
-    if name == "W1":
-        return app._W1.cells[idx[0]][idx[1]]
-    if name == "W2":
-        return app._W2.cells[idx[0]][idx[1]]
-    if name == "x":
-        return app._x_editor.cells[idx[0]][0]
-    return app._t_editor.cells[idx[0]][0]
+    return name, idx[0], idx[1] if len(idx) > 1 else 0
+
+
+def send(widget, **msg):
+    """A message from the page, as the browser sends it (a click, a typed cell)."""
+    widget._received(widget, msg, [])
+
+
+def type_cell(app, where: str, text: str):
+    """Type ``text`` into the grid cell ``where`` (``W1[0,2]``, ``x[1]``) and press Enter."""
+    name, i, j = _where(where)
+    send(app._grids[name], event="edit", i=i, j=j, text=text)
+
+
+def cell_text(app, where: str) -> str:
+    name, i, j = _where(where)
+    return app._grids[name].cells[i][j]
+
+
+def cell_error(app, where: str) -> str | None:
+    name, i, j = _where(where)
+    return app._grids[name].errors.get(f"{i},{j}")
+
+
+def item(bar, key):
+    """The control item ``key`` of a control bar (searching inside groups)."""
+    def find(items):
+        for it in items:
+            if it["id"] == key:
+                return it
+            if it["kind"] == "group":
+                found = find(it["items"])
+                if found:
+                    return found
+        return None
+    found = find(bar.items)
+    assert found is not None, f"no item {key!r} in {[it['id'] for it in bar.items]}"
+    return found
+
+
+def change(bar, key, value):
+    send(bar, event="change", id=key, value=value)
+
+
+def click(bar, key):
+    send(bar, event="click", id=key)
 
 
 def api_edit(app, where: str, value):
@@ -132,24 +170,25 @@ def test_set_weight_updates_every_panel(app, layer, i, j, value, assert_chain_fi
     Ws = [np.array(W) for W in app.net.weights]
     Ws[layer - 1][i, j] = float(value)
     expected = cv.two_layer(Ws[0], Ws[1], "sigmoid")
-    assert app.set_weight(layer, i, j, value) is True
+    app.set_weight(layer, i, j, value)
     assert app.error == ""
     assert app.net == expected
     assert_chain_figure(app.figure, expected, examples.X_DEFAULT, cv.MSE([0.5, -0.5]))
+    assert float(cell_text(app, f"W{layer}[{i},{j}]")) == float(value)  # the grid shows it too
 
 
 @pytest.mark.parametrize("j,value", [(0, -0.9), (2, 3.0), (1, "0")])
 def test_set_input_updates_every_panel(app, j, value, assert_chain_figure):
     x = examples.X_DEFAULT.copy()
     x[j] = float(value)
-    assert app.set_input(j, value) is True
+    app.set_input(j, value)
     assert np.array_equal(app.x, x)
     assert_chain_figure(app.figure, app.net, x, app.loss)
     assert app.net == cv.two_layer(examples.W1_DEFAULT, examples.W2_DEFAULT, "sigmoid")
 
 
 def test_set_target_updates_the_reverse_rows(app, assert_chain_figure, trace_z, assert_sig3):
-    assert app.set_target(1, 0.75) is True
+    app.set_target(1, 0.75)
     assert app.loss == cv.MSE([0.5, 0.75])
     assert_chain_figure(app.figure, app.net, app.x, cv.MSE([0.5, 0.75]))
     y = app.net.forward(app.x).output
@@ -161,7 +200,8 @@ def test_x_property_setter(app, assert_chain_figure):
     assert np.array_equal(app.x, [0.1, 0.2, -0.3])
     assert_chain_figure(app.figure, app.net, np.array([0.1, 0.2, -0.3]), app.loss)
     before = state(app)
-    app.x = [1.0, 2.0]  # wrong length: refused, kept
+    with pytest.raises(ValueError, match="length 2"):
+        app.x = [1.0, 2.0]  # wrong length: refused, kept
     assert "x" in app.error and "length 2" in app.error
     assert_same_state(app, before)
 
@@ -179,19 +219,22 @@ def test_net_and_loss_property_setters(app, assert_chain_figure):
     assert app.loss == cv.SoftmaxCrossEntropy(2)
     assert_chain_figure(app.figure, net, app.x, cv.SoftmaxCrossEntropy(2))
     before = state(app)
-    app.loss = cv.SoftmaxCrossEntropy(7)
+    with pytest.raises(ValueError, match="label is 7"):
+        app.loss = cv.SoftmaxCrossEntropy(7)
     assert "label is 7" in app.error
     assert_same_state(app, before)
-    app.net = "not a net"
-    assert "net must be a chainviz Net" in app.error
+    with pytest.raises(TypeError, match="net must be a chainviz Net"):
+        app.net = "not a net"
+    with pytest.raises(TypeError, match=r"cv.Net\(\[W1, W2\]"):  # a list of matrices: say how to make a Net
+        app.net = [np.eye(2), np.eye(2)]
     assert_same_state(app, before)
 
 
-# ------------------------------------------------------------------ sizes
+# ------------------------------------------------------------------ sizes and depth
 @pytest.mark.parametrize("sizes", [(1, 1, 1), (2, 5, 3), (5, 2, 4), (3, 4, 2), (8, 8, 8), (12, 3, 2)])
 def test_set_sizes(app, sizes, assert_chain_figure):
     old = app.net
-    assert app.set_sizes(*sizes) is True, app.error
+    app.set_sizes(*sizes)
     n, h, m = sizes
     assert app.net.widths == [n, h, m]
     assert app.net.activations == old.activations
@@ -205,38 +248,63 @@ def test_set_sizes(app, sizes, assert_chain_figure):
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
 
 
-@pytest.mark.parametrize("sizes", [(0, 3, 2), (3, 300, 2), ("a", 2, 2)])
+@pytest.mark.parametrize("sizes", [(0, 3, 2), (3, 300, 2), ("a", 2, 2), (3,), (3, 2, 2, 2, 2, 2)])
 def test_set_sizes_out_of_range_is_refused(app, sizes, figure_data):
     before, data = state(app), figure_data(app.figure)
-    assert app.set_sizes(*sizes) is False
+    with pytest.raises((ValueError, TypeError)):
+        app.set_sizes(*sizes)
     assert "size" in app.error
     assert_same_state(app, before)
     assert figure_data(app.figure) == data
 
 
-def test_size_widgets(app, assert_chain_figure):
-    app._n.value = 4
-    assert app.net.widths == [4, 4, 2]
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_set_depth_keeps_n_and_m(app, depth, assert_chain_figure):
+    app.set_depth(depth)
+    assert app.net.depth == depth
+    assert app.net.n == 3 and app.net.m == 2
+    assert app.net.activations[-1] == "identity"  # the output layer keeps its activation
+    # the output layer keeps its weights where the shapes overlap
+    W_out = app.net.weights[-1]
+    r, k = min(W_out.shape[0], 2), min(W_out.shape[1], 4)
+    np.testing.assert_array_equal(W_out[:r, :k], examples.W2_DEFAULT[:r, :k])
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
-    app._h.value = 2
-    assert app.net.widths == [4, 2, 2]
-    assert_chain_figure(app.figure, app.net, app.x, app.loss)
-    app._m.value = 5
-    assert app.net.widths == [4, 2, 5]
-    assert_chain_figure(app.figure, app.net, app.x, app.loss)
-    # the editors follow the new shapes
-    assert app._W1.shape == (2, 4) and app._W2.shape == (5, 2) and app._x_editor.shape == (4, 1)
-    # a typed edit in a grid that was rebuilt still reaches the model
-    app._W2.cells[4][1].value = "0.5"
-    assert app.net.weights[1][4, 1] == 0.5
-    assert_chain_figure(app.figure, app.net, app.x, app.loss)
+
+
+def test_three_layer_figure_holds_the_core_after_edits(assert_chain_figure, trace_z, assert_sig3):
+    """Any depth, no special case: a depth-3 net's figure equals the core after edits of every layer."""
+    p = examples.PRESETS["three_layers"]
+    app = ChainRuleExplorer(p.net, p.x, p.loss)
+    assert_chain_figure(app.figure, p.net, p.x, p.loss)
+    for layer, (i, j, v) in zip((1, 2, 3), [(0, 1, -0.7), (2, 3, 1.1), (1, 2, 0.25)]):
+        app.set_weight(layer, i, j, v)
+        assert app.net.weights[layer - 1][i, j] == v
+        assert_chain_figure(app.figure, app.net, app.x, app.loss)
+    app.set_options(show_weight_grads=True)
+    assert_chain_figure(app.figure, app.net, app.x, app.loss, grads=True)
+    # J of a tanh-tanh-linear net, by hand: W3·diag(tanh'(z2))·W2·diag(tanh'(z1))·W1
+    W1, W2, W3 = app.net.weights
+    z1 = W1 @ app.x
+    z2 = W2 @ np.tanh(z1)
+    J = W3 @ np.diag(1 - np.tanh(z2) ** 2) @ W2 @ np.diag(1 - np.tanh(z1) ** 2) @ W1
+    assert_sig3(trace_z(app.figure, "top:J"), J, "J of three layers")
+    app.set_step(2)
+    assert_chain_figure(app.figure, app.net, app.x, app.loss, step=2, grads=True)
+
+
+def test_one_layer_net():
+    net = cv.Net([[[0.5, -1.0], [2.0, 0.3]]], ["tanh"])
+    app = ChainRuleExplorer(net, [0.2, -0.1], cv.Sum())
+    z = np.array([[0.5, -1.0], [2.0, 0.3]]) @ [0.2, -0.1]
+    np.testing.assert_allclose(app.snapshot.J, np.diag(1 - np.tanh(z) ** 2) @ [[0.5, -1.0], [2.0, 0.3]])
+    assert [g.name for g in app._grids.values()] == ["W1", "x"]
 
 
 # ------------------------------------------------------------------ activations
 @pytest.mark.parametrize("hidden", sorted(cv.ACTIVATIONS))
 @pytest.mark.parametrize("output", ["identity", "sigmoid"])
 def test_activation_switch(app, hidden, output, assert_chain_figure, visible_traces):
-    assert app.set_activations(hidden, output) is True, app.error
+    app.set_activations(hidden, output)
     assert app.net.activations == [hidden, output]
     expected = cv.two_layer(examples.W1_DEFAULT, examples.W2_DEFAULT, hidden, output)
     assert app.net == expected
@@ -248,7 +316,7 @@ def test_activation_switch(app, hidden, output, assert_chain_figure, visible_tra
 
 
 def test_identity_activations_give_W2_W1(app, trace_z, assert_sig3, visible_traces):
-    app._act1.value = "identity"  # the dropdown, as a click does
+    send(app._grids["W1"], event="option", value="identity")  # the select in W1's header
     assert app.net.activations == ["identity", "identity"]
     W1, W2 = examples.W1_DEFAULT, examples.W2_DEFAULT
     assert_sig3(trace_z(app.figure, "top:J"), W2 @ W1, "J = W2·W1")
@@ -259,21 +327,26 @@ def test_identity_activations_give_W2_W1(app, trace_z, assert_sig3, visible_trac
     g = W2 @ W1 @ examples.X_DEFAULT - np.array([0.5, -0.5])
     assert_sig3(trace_z(app.figure, "rev:W1"), (g @ W2 @ W1)[None, :], "∂L/∂x")
     # and back: the slope slots return
-    app._act1.value = "sigmoid"
+    send(app._grids["W1"], event="option", value="sigmoid")
     assert "top:D1" in visible_traces(app.figure)
 
 
 def test_unknown_activation_is_refused(app, figure_data):
     before, data = state(app), figure_data(app.figure)
-    assert app.set_activations("swish") is False
+    with pytest.raises(ValueError, match="swish"):
+        app.set_activations("swish")
     assert "swish" in app.error and "not a known activation" in app.error
     assert_same_state(app, before)
     assert figure_data(app.figure) == data
+    send(app._grids["W2"], event="option", value="swish")  # from the page: shown, not raised
+    assert "swish" in app.error
+    assert_same_state(app, before)
 
 
-def test_output_dropdown(app, assert_chain_figure):
-    app._act2.value = "tanh"
+def test_output_activation_select(app, assert_chain_figure):
+    send(app._grids["W2"], event="option", value="tanh")
     assert app.net.activations == ["sigmoid", "tanh"]
+    assert app._grids["W2"].option["value"] == "tanh"
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
 
 
@@ -293,7 +366,7 @@ def _hand_dL_dy(name, y, param):
 def test_loss_switch(app, name, label, assert_chain_figure, trace_z, assert_sig3):
     if name == "mse":
         app.set_loss("sum")  # switching back to MSE starts from a zero target
-    assert app.set_loss(name, label) is True, app.error
+    app.set_loss(name, label)
     expected = {"sum": cv.Sum(), "mse": cv.MSE([0.0, 0.0]),
                 "softmax_ce": cv.SoftmaxCrossEntropy(label or 0)}[name]
     assert app.loss == expected
@@ -303,23 +376,25 @@ def test_loss_switch(app, name, label, assert_chain_figure, trace_z, assert_sig3
     assert_sig3(trace_z(app.figure, "rev:loss"), _hand_dL_dy(name, y, param)[None, :], "∂L/∂y")
 
 
-def test_loss_widgets(app, assert_chain_figure):
-    app._loss_kind.value = "softmax_ce"
+def test_loss_controls(app, assert_chain_figure):
+    change(app.toolbar, "loss", "softmax_ce")
     assert app.loss == cv.SoftmaxCrossEntropy(0)
-    assert app._label.layout.display != "none"
-    app._label.value = 1
+    assert item(app.toolbar, "label")["value"] == "0"
+    change(app.toolbar, "label", "1")
     assert app.loss == cv.SoftmaxCrossEntropy(1)
     assert_chain_figure(app.figure, app.net, app.x, cv.SoftmaxCrossEntropy(1))
-    app._loss_kind.value = "sum"
+    assert "t" not in app._grids  # no target without MSE
+    change(app.toolbar, "loss", "sum")
     assert app.loss == cv.Sum()
     assert_chain_figure(app.figure, app.net, app.x, cv.Sum())
 
 
 def test_bad_loss_is_refused(app, figure_data):
     before, data = state(app), figure_data(app.figure)
-    assert app.set_loss("hinge") is False
-    assert "hinge" in app.error
-    assert app.set_loss("softmax_ce", 5) is False
+    with pytest.raises(ValueError, match="hinge"):
+        app.set_loss("hinge")
+    with pytest.raises(ValueError, match="label is 5"):
+        app.set_loss("softmax_ce", 5)
     assert "label is 5" in app.error
     assert_same_state(app, before)
     assert figure_data(app.figure) == data
@@ -330,55 +405,60 @@ def test_bad_loss_is_refused(app, figure_data):
 def test_load_preset(app, name, assert_chain_figure):
     app.set_sizes(2, 2, 2)  # start from somewhere else
     p = examples.PRESETS[name]
-    assert app.load_preset(name) is True, app.error
+    app.load_preset(name)
     assert app.net == p.net
     assert np.array_equal(app.x, p.x)
     assert app.loss == p.loss
     assert app.error == ""
     assert_chain_figure(app.figure, p.net, p.x, p.loss)
-    # the editors show the preset
+    # the editors show the preset, and the menu names it
     W1 = p.net.weights[0]
-    assert float(app._W1.cells[0][0].value) == pytest.approx(W1[0, 0], rel=1e-4)  # shown to 4 digits
-    assert app._act1.value == p.net.activations[0]
+    assert float(app._grids["W1"].cells[0][0]) == pytest.approx(W1[0, 0], rel=1e-4)  # shown to 4 digits
+    assert app._grids["W1"].option["value"] == p.net.activations[0]
+    assert item(app.toolbar, "preset")["value"] == name
 
 
-def test_preset_dropdown(app, assert_chain_figure):
-    app._preset.value = "dead_relu"
+def test_preset_menu(app, assert_chain_figure):
+    assert item(app.toolbar, "preset")["value"] == "sigmoid"  # built at the section's example: named
+    change(app.toolbar, "preset", "dead_relu")
     p = examples.PRESETS["dead_relu"]
     assert app.net == p.net
-    assert app._preset.value == ""  # ready for the next choice
     assert_chain_figure(app.figure, p.net, p.x, p.loss)
-    assert html.escape(p.note) in app.status.value  # the preset's note is shown
+    assert html.escape(p.note) in item(app.info, "status")["html"]  # the preset's note is shown
     assert app.error == ""
+    app.set_weight(1, 0, 0, 0.1)  # edited: no longer the preset
+    assert item(app.toolbar, "preset")["value"] == ""
 
 
 def test_unknown_preset_is_refused(app, figure_data):
     before, data = state(app), figure_data(app.figure)
-    assert app.load_preset("nope") is False
-    assert "nope" in app.error
+    with pytest.raises(ValueError, match="nope"):
+        app.load_preset("nope")
     assert_same_state(app, before)
     assert figure_data(app.figure) == data
 
 
 def test_randomize_and_reset(app, assert_chain_figure):
     initial = state(app)
-    assert app.randomize(7) is True
+    app.randomize(7)
     assert app.net != initial[0]
     assert app.net.widths == [3, 4, 2]
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
     again = ChainRuleExplorer()
     again.randomize(7)
     assert again.net == app.net and np.array_equal(again.x, app.x)  # seeded
-    app._randomize.click()  # the button uses the seed box
+    net7 = app.net
+    click(app.toolbar, "randomize")  # the button takes the next seed
+    assert app.net != net7
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
-    assert app.reset() is True
+    click(app.toolbar, "reset")
     assert_same_state(app, initial)
     assert_chain_figure(app.figure, *initial)
 
 
 def test_weight_gradient_band(app, assert_chain_figure, visible_traces):
     assert "grad:W1" not in visible_traces(app.figure)
-    app._grads.value = True
+    change(app.toolbar, "show_weight_grads", True)
     assert_chain_figure(app.figure, app.net, app.x, app.loss, grads=True)
     app.set_weight(2, 0, 1, -0.3)
     assert_chain_figure(app.figure, app.net, app.x, app.loss, grads=True)
@@ -390,8 +470,10 @@ def test_free_colour_limits(app, trace_by_name, chain_expected):
     shared = {trace_by_name(app.figure, n).zmax for n in ("top:W1", "top:J", "rev:W1", "fwd:W2")}
     assert len(shared) == 1  # one scale for every panel, by default
     panels = chain_expected(app.net, app.x, app.loss)
-    assert shared.pop() == pytest.approx(max(np.nanmax(np.abs(z)) for z in panels.values()))
-    app._free.value = True
+    largest = max(np.nanmax(np.abs(z)) for z in panels.values())
+    limit = shared.pop()
+    assert limit >= largest and limit in (1, 2, 5, 10, 20, 50)  # a round number that holds every value
+    change(app.toolbar, "free_limits", True)
     W1_limit = trace_by_name(app.figure, "top:W1").zmax
     assert W1_limit == pytest.approx(np.abs(examples.W1_DEFAULT).max())
     J_limit = trace_by_name(app.figure, "top:J").zmax
@@ -401,7 +483,24 @@ def test_free_colour_limits(app, trace_by_name, chain_expected):
         assert t.zmin == -t.zmax  # zero stays white
 
 
-# ------------------------------------------------------------------ typed edits through the UI
+def test_colour_scale_stays_put_until_a_value_leaves_it(app, trace_by_name):
+    """Colours of unchanged cells do not change after an edit; a wider scale is said out loud."""
+    limit = trace_by_name(app.figure, "top:W2").zmax
+    assert limit == 1.0
+    app.set_weight(1, 0, 0, 0.95)  # inside ±1: nothing rescales
+    assert trace_by_name(app.figure, "top:W2").zmax == 1.0
+    assert "scale" not in item(app.info, "status")["html"]
+    app.set_weight(1, 0, 0, 1.6)  # outside: the scale widens, and a note says so
+    assert trace_by_name(app.figure, "top:W2").zmax == 2.0
+    note = item(app.info, "status")["html"]
+    assert "widened from ±1 to ±2" in note and "W1[0,0]" in note
+    app.set_weight(1, 0, 0, 0.5)  # back inside: the scale does not jump back
+    assert trace_by_name(app.figure, "top:W2").zmax == 2.0
+    click(app.toolbar, "fit_scale")
+    assert trace_by_name(app.figure, "top:W2").zmax == 1.0
+
+
+# ------------------------------------------------------------------ typed edits through the grids
 @pytest.mark.parametrize("where,text,shown,value", [
     ("W1[0,2]", "0.25", "0.25", 0.25),
     ("W1[3,1]", ".5", "0.5", 0.5),
@@ -411,28 +510,55 @@ def test_free_colour_limits(app, trace_by_name, chain_expected):
     ("t[0]", "-1.000", "-1", -1.0),
 ])
 def test_typed_edit(app, where, text, shown, value, assert_chain_figure):
-    cell = cell_of(app, where)
-    cell.value = text
+    type_cell(app, where, text)
     assert app.error == ""
-    assert cell.value == shown  # normalised
-    assert "cv-bad" not in cell._dom_classes
-    name, idx = where.split("[")
-    idx = tuple(int(v) for v in idx.rstrip("]").split(","))
+    assert cell_text(app, where) == shown  # normalised
+    assert cell_error(app, where) is None
+    name, i, j = _where(where)
     if name in ("W1", "W2"):
-        assert app.net.weights[int(name[1]) - 1][idx] == value
+        assert app.net.weights[int(name[1]) - 1][i, j] == value
     elif name == "x":
-        assert app.x[idx[0]] == value
+        assert app.x[i] == value
     else:
-        assert app.loss.target[idx[0]] == value
+        assert app.loss.target[i] == value
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
 
 
 def test_typed_edit_values_match_the_hand_formula(app, trace_z, assert_sig3):
-    app._act1.value = "identity"
-    app._W1.cells[0][2].value = "0.25"
+    app.set_activations("identity")
+    type_cell(app, "W1[0,2]", "0.25")
     W1 = examples.W1_DEFAULT.copy()
     W1[0, 2] = 0.25
     assert_sig3(trace_z(app.figure, "top:J"), examples.W2_DEFAULT @ W1, "J = W2·W1 after a typed edit")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("0.1\t0.2\t0.3\n0.4\t0.5\t0.6\n0.7\t0.8\t0.9\n1\t1.1\t1.2", np.arange(1, 13).reshape(4, 3) / 10),
+    ("[[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]", np.arange(1, 13).reshape(4, 3)),
+    ("0,5 0,25 -1\n1 2 3\n4 5 6\n7 8 9", np.array([[0.5, 0.25, -1], [1, 2, 3], [4, 5, 6], [7, 8, 9]])),
+])
+def test_pasted_block_fills_the_matrix(app, text, expected, assert_chain_figure):
+    send(app._grids["W1"], event="paste", i=2, j=1, text=text)  # the whole shape: from the top left
+    assert app.error == ""
+    np.testing.assert_array_equal(app.net.weights[0], expected)
+    assert_chain_figure(app.figure, app.net, app.x, app.loss)
+
+
+def test_pasted_smaller_block_lands_at_the_cell(app):
+    send(app._grids["W1"], event="paste", i=2, j=1, text="9 8\n7 6")
+    W1 = examples.W1_DEFAULT.copy()
+    W1[2:4, 1:3] = [[9, 8], [7, 6]]
+    np.testing.assert_array_equal(app.net.weights[0], W1)
+
+
+@pytest.mark.parametrize("text,words", [("1 2\n3", "different lengths"), ("1 2 3 4 5", "room for"),
+                                        ("1 x 3", "'x' is not a number"), ("", "no numbers")])
+def test_bad_paste_is_refused(app, text, words, figure_data):
+    before, data = state(app), figure_data(app.figure)
+    send(app._grids["W1"], event="paste", i=0, j=0, text=text)
+    assert words in app.error, app.error
+    assert_same_state(app, before)
+    assert figure_data(app.figure) == data
 
 
 # ------------------------------------------------------------------ bad input
@@ -444,37 +570,34 @@ CELLS = ["W1[0,2]", "W2[1,3]", "x[1]", "t[0]"]
 @pytest.mark.parametrize("text,problem", BAD_TEXTS, ids=[repr(t) for t, _ in BAD_TEXTS])
 def test_bad_text_is_refused_and_marked(app, path, where, text, problem, figure_data, record_messages):
     before, data = state(app), figure_data(app.figure)
-    cell = cell_of(app, where)
-    old_text = cell.value
+    old_text = cell_text(app, where)
     log = record_messages(app.figure)
     if path == "api":
-        assert api_edit(app, where, text) is False
-        assert cell.value == old_text  # the cell still shows the kept value
+        with pytest.raises(ValueError) as info:
+            api_edit(app, where, text)
+        assert str(info.value) == app.error  # the exception carries the message the page shows
     else:
-        cell.value = text  # raises nothing: the observer is guarded
-        assert cell.value == text  # what was typed stays, marked, so it can be corrected
+        type_cell(app, where, text)  # raises nothing: the page shows it
+    assert cell_text(app, where) == old_text  # the grid still holds the kept value (the page keeps the typing)
     assert where in app.error, app.error
     assert problem in app.error, app.error
-    assert where in app.status.value and "⚠" in app.status.value
-    assert "cv-bad" in cell._dom_classes
-    assert problem in cell.tooltip
+    status = item(app.info, "status")["html"]
+    assert html.escape(where) in status and "⚠" in status
+    assert cell_error(app, where) == app.error  # the cell is marked with the message
     assert_same_state(app, before)
     assert figure_data(app.figure) == data
     assert len(log) == 0  # nothing visible changed, nothing sent
-    # every other cell is unmarked
-    for ed in (app._W1, app._W2, app._x_editor, app._t_editor):
-        for row in ed.cells:
-            for t in row:
-                if t is not cell:
-                    assert "cv-bad" not in t._dom_classes
+    for name, grid in app._grids.items():  # no other cell is marked
+        for key in grid.errors:
+            assert f"{name}[{key.replace(',', ',')}]".startswith(where.split("[")[0]), (name, key)
     # a valid edit of the same cell clears the error and the mark
     if path == "api":
-        assert api_edit(app, where, 0.125) is True
+        api_edit(app, where, 0.125)
     else:
-        cell.value = "0.125"
+        type_cell(app, where, "0.125")
     assert app.error == ""
-    assert "cv-bad" not in cell._dom_classes
-    assert cell.value == "0.125"
+    assert cell_error(app, where) is None
+    assert cell_text(app, where) == "0.125"
     assert len(log) == 1
 
 
@@ -482,21 +605,22 @@ def test_bad_text_is_refused_and_marked(app, path, where, text, problem, figure_
 @pytest.mark.parametrize("value,problem", BAD_NUMBERS, ids=["nan", "inf", "-1e7"])
 def test_bad_number_is_refused(app, where, value, problem, figure_data):
     before, data = state(app), figure_data(app.figure)
-    assert api_edit(app, where, value) is False
+    with pytest.raises(ValueError):
+        api_edit(app, where, value)
     assert where in app.error and problem in app.error, app.error
-    assert "cv-bad" in cell_of(app, where)._dom_classes
+    assert cell_error(app, where) == app.error
     assert_same_state(app, before)
     assert figure_data(app.figure) == data
 
 
 def test_limit_is_inclusive(app):
-    assert app.set_weight(1, 0, 0, "1e6") is True
+    app.set_weight(1, 0, 0, "1e6")
     assert app.net.weights[0][0, 0] == 1e6
-    assert app.set_weight(1, 0, 0, -1e6) is True
+    app.set_weight(1, 0, 0, -1e6)
 
 
 @pytest.mark.parametrize("call,words", [
-    (lambda a: a.set_weight(3, 0, 0, 1.0), "layer must be 1 or 2"),
+    (lambda a: a.set_weight(3, 0, 0, 1.0), "layer must be 1 to 2"),
     (lambda a: a.set_weight(1, 4, 0, 1.0), "outside W1"),
     (lambda a: a.set_weight(2, 0, 9, 1.0), "outside W2"),
     (lambda a: a.set_input(3, 1.0), "outside x"),
@@ -505,7 +629,8 @@ def test_limit_is_inclusive(app):
 ])
 def test_bad_index_is_refused(app, call, words, figure_data):
     before, data = state(app), figure_data(app.figure)
-    assert call(app) is False
+    with pytest.raises((ValueError, TypeError)):
+        call(app)
     assert words in app.error, app.error
     assert_same_state(app, before)
     assert figure_data(app.figure) == data
@@ -514,22 +639,22 @@ def test_bad_index_is_refused(app, call, words, figure_data):
 def test_target_without_mse_is_refused(app):
     app.set_loss("sum")
     before = state(app)
-    assert app.set_target(0, 1.0) is False
-    assert "MSE" in app.error
+    with pytest.raises(ValueError, match="MSE"):
+        app.set_target(0, 1.0)
     assert_same_state(app, before)
 
 
 def test_extreme_valid_values_still_show_the_core(app, assert_chain_figure, trace_z):
     for i in range(4):
         for j in range(3):
-            assert app.set_weight(1, i, j, 1e6 if (i + j) % 2 else -1e6) is True
-    assert app.set_input(0, 1e6) is True
+            app.set_weight(1, i, j, 1e6 if (i + j) % 2 else -1e6)
+    app.set_input(0, 1e6)
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
     # the sigmoid is flat out there: every slope, hence J, is 0
     assert np.all(trace_z(app.figure, "top:J") == 0)
 
 
-# ------------------------------------------------------------------ exceptions never escape
+# ------------------------------------------------------------------ exceptions never escape the page
 def fail_next_call(monkeypatch, module, name: str, message: str = "simulated bug") -> dict:
     """Make the next call of ``module.name`` raise a RuntimeError (a bug of ours);
     set ``calls["n"] = 0`` to arm it again."""
@@ -547,28 +672,32 @@ def fail_next_call(monkeypatch, module, name: str, message: str = "simulated bug
 
 
 def test_internal_error_in_the_core_is_shown_not_raised(app, monkeypatch, figure_data, record_messages):
-    fail_next_call(monkeypatch, chain_rule_module, "snapshot")
+    from chainviz.widgets import state as state_module
+
+    fail_next_call(monkeypatch, state_module, "snapshot")
     before, data = state(app), figure_data(app.figure)
     log = record_messages(app.figure)
-    app._W1.cells[0][0].value = "0.5"  # through the observer
+    type_cell(app, "W1[0,0]", "0.5")  # from the page: shown, not raised
     assert app.error.startswith("internal error")
     assert "RuntimeError" in app.error and "simulated bug" in app.error
-    assert "internal error" in app.status.value
+    assert "internal error" in item(app.info, "status")["html"]
     assert_same_state(app, before)
     assert figure_data(app.figure) == data
     assert len(log) == 0
-    # the next edit works and clears the message
-    assert app.set_weight(1, 0, 1, 0.5) is True
-    assert app.error == "" and "internal error" not in app.status.value
+    app.set_weight(1, 0, 1, 0.5)  # the next edit works and clears the message
+    assert app.error == "" and "internal error" not in item(app.info, "status")["html"]
     assert app.net.weights[0][0, 1] == 0.5
 
 
-def test_internal_error_through_the_api_is_shown_not_raised(app, monkeypatch, figure_data):
-    calls = fail_next_call(monkeypatch, chain_rule_module, "snapshot")
+def test_internal_error_through_the_api_is_raised_and_shown(app, monkeypatch, figure_data):
+    from chainviz.widgets import state as state_module
+
+    calls = fail_next_call(monkeypatch, state_module, "snapshot")
     before, data = state(app), figure_data(app.figure)
     for edit in (lambda: app.set_sizes(2, 2, 2), lambda: app.set_activations("tanh")):
         calls["n"] = 0
-        assert edit() is False
+        with pytest.raises(RuntimeError, match="simulated bug"):
+            edit()
         assert app.error.startswith("internal error")
         assert_same_state(app, before)
         assert figure_data(app.figure) == data
@@ -577,35 +706,48 @@ def test_internal_error_through_the_api_is_shown_not_raised(app, monkeypatch, fi
 @pytest.mark.parametrize("path", ["api", "widget"])
 def test_internal_error_in_the_view_keeps_state_and_figure_together(app, monkeypatch, path, figure_data,
                                                                      assert_chain_figure):
-    from chainviz.views import chain as view
-
-    fail_next_call(monkeypatch, view, "figure_spec", "simulated view bug")
+    fail_next_call(monkeypatch, chain_rule_module, "figure_spec", "simulated view bug")
     before, data = state(app), figure_data(app.figure)
     if path == "api":
-        assert app.set_weight(1, 0, 0, 0.5) is False  # returns, does not raise
+        with pytest.raises(RuntimeError):
+            app.set_weight(1, 0, 0, 0.5)
     else:
-        app._W1.cells[0][0].value = "0.5"
+        type_cell(app, "W1[0,0]", "0.5")
     assert app.error.startswith("internal error") and "simulated view bug" in app.error
     assert_same_state(app, before)  # the last valid state is kept ...
     assert figure_data(app.figure) == data  # ... and the figure still shows it
-    assert app.set_weight(1, 0, 1, 0.5) is True
+    app.set_weight(1, 0, 1, 0.5)
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
 
 
-def test_click_handler_is_guarded(app, monkeypatch):
+def _click(app, name: str, i: int, j: int):
+    """A click on entry [i, j] of panel ``name`` as plotly reports it (grid coordinates)."""
     from plotly.callbacks import InputDeviceState, Points
 
-    [k] = [k for k, t in enumerate(app.figure.data) if t.meta and "top:J" in t.meta["panels"]]
-    J = app.figure.data[k]
-    row, col, _, _ = J.meta["panels"]["top:J"]
-    # plotly reports the clicked cell of the whole heatmap grid: J[1,0] is at (row + 1, col)
-    pts = Points(point_inds=[[row + 1, col]], xs=[col], ys=[row + 1], trace_name=J.name, trace_index=k)
-    state_ = InputDeviceState(ctrl=False, alt=False, shift=False, meta=False, button=0, buttons=1)
-    J._dispatch_on_click(pts, state_)  # a click on J[1,0]
-    assert "J[1,0]" in app._explain.value
+    trace = app.figure.data[0]
+    row, col, _, _ = trace.meta["panels"][name]
+    pts = Points(point_inds=[[row + i, col + j]], xs=[col + j], ys=[row + i], trace_name=trace.name, trace_index=0)
+    st = InputDeviceState(ctrl=False, alt=False, shift=False, meta=False, button=0, buttons=1)
+    trace._dispatch_on_click(pts, st)
+
+
+def test_click_handler_is_guarded(app, monkeypatch):
+    _click(app, "top:J", 1, 0)
+    assert "J[1,0]" in item(app.info, "status")["html"]
     monkeypatch.setattr(app, "select", lambda *a: (_ for _ in ()).throw(RuntimeError("click bug")))
-    J._dispatch_on_click(pts, state_)  # raises nothing
+    _click(app, "top:J", 1, 0)  # raises nothing
     assert "internal error" in app.error and "click bug" in app.error
+
+
+def test_click_on_a_weight_picks_it_for_the_grid_and_the_slider(app):
+    token = app._grids["W2"].focus_token
+    _click(app, "top:W2", 1, 3)
+    assert app._grids["W2"].selected == [1, 3]
+    assert app._grids["W2"].focus_token == token + 1  # the page focuses that cell: typing goes there
+    assert item(app.scrub, "scrub")["label"] == "scrub W2[1,3]"
+    change(app.scrub, "scrub", 0.42)
+    assert app.net.weights[1][1, 3] == 0.42
+    assert cell_text(app, "W2[1,3]") == "0.42"
 
 
 # ------------------------------------------------------------------ one message per edit
@@ -614,21 +756,24 @@ EDITS = {
     "set_weight W2": lambda a: a.set_weight(2, 1, 0, -0.4),
     "set_input": lambda a: a.set_input(0, 0.3),
     "set_target": lambda a: a.set_target(1, 0.1),
-    "typed W1 cell": lambda a: setattr(a._W1.cells[2][1], "value", "0.7"),
-    "typed x cell": lambda a: setattr(a._x_editor.cells[2][0], "value", "-0.2"),
+    "typed W1 cell": lambda a: type_cell(a, "W1[2,1]", "0.7"),
+    "typed x cell": lambda a: type_cell(a, "x[2]", "-0.2"),
+    "pasted block": lambda a: send(a._grids["x"], event="paste", i=0, j=0, text="1 2 3"),
     "activation": lambda a: a.set_activations("tanh"),
     "activation identity": lambda a: a.set_activations("identity"),
-    "activation dropdown": lambda a: setattr(a._act2, "value", "sigmoid"),
+    "activation select": lambda a: send(a._grids["W2"], event="option", value="sigmoid"),
     "set_sizes": lambda a: a.set_sizes(4, 5, 3),
-    "size widget": lambda a: setattr(a._h, "value", 6),
+    "sizes typed": lambda a: change(a.toolbar, "sizes", "3, 6, 2"),
+    "depth": lambda a: change(a.toolbar, "depth", "3"),
     "loss": lambda a: a.set_loss("softmax_ce", 1),
     "preset": lambda a: a.load_preset("relu"),
     "randomize": lambda a: a.randomize(3),
     "step": lambda a: a.set_step(1),
+    "step slider": lambda a: change(a.info, "step", 2),
     "select": lambda a: a.select("top", "J", 1, 0),
     "free limits": lambda a: a.set_options(free_limits=True),
     "grads": lambda a: a.set_options(show_weight_grads=True),
-    "scrub": lambda a: setattr(a._scrub, "value", 0.42),
+    "scrub": lambda a: change(a.scrub, "scrub", 0.42),
 }
 
 
@@ -652,6 +797,7 @@ NO_OPS = {
     "step K": lambda a: a.set_step(4),
     "options unchanged": lambda a: a.set_options(free_limits=False),
     "tiny change below display precision": lambda a: a.set_weight(1, 0, 0, 0.8 + 1e-12),
+    "a cell picked in its grid": lambda a: send(a._grids["W1"], event="select", i=1, j=2),
 }
 
 
@@ -677,14 +823,13 @@ def test_message_size_per_edit(app, record_messages, capsys):
         sizes[name] = log.sizes()[0]
     with capsys.disabled():
         print(f"\nbytes per edit at (3, 4, 2): {sizes}")
-    assert sizes["set_weight"] <= 4096, sizes
     assert max(sizes.values()) <= 4096, sizes
 
 
 def test_messages_carry_rounded_numbers(app, record_messages, decode_array, trace_by_name):
     log = record_messages(app.figure)
     app.set_weight(1, 0, 2, 0.123456789)
-    [z] = log.payloads[0]["style_data"]["z"]  # the one trace that changed: every panel's cells
+    z = log.payloads[0]["style_data"]["z"][0]  # the heatmap of every panel's cells
     values = decode_array(z)
     W1 = trace_by_name(app.figure, "top:W1")
     r, c, _, _ = W1.box
@@ -694,37 +839,53 @@ def test_messages_carry_rounded_numbers(app, record_messages, decode_array, trac
     assert finite.size and max(digits(v) for v in finite) <= 3
 
 
-@pytest.mark.parametrize("value", [9.745407676974639e-124, -3e-40, 1.2e-38])
+@pytest.mark.parametrize("value", [9.745407676974639e-124, -3e-40, 1.2e-38, 5e-324])
 def test_tiny_numbers_are_shown_not_rounded_to_zero(app, trace_z, assert_sig3, value):
     """float32 (how small grids travel) has no room below 1.2e-38: such a value must still arrive."""
-    assert app.set_weight(1, 0, 0, value)
+    app.set_weight(1, 0, 0, value)
     W1 = examples.W1_DEFAULT.copy()
     W1[0, 0] = value
     assert_sig3(trace_z(app.figure, "top:W1"), W1, "W1 with a tiny entry")
     assert trace_z(app.figure, "top:W1")[0, 0] != 0
-    assert app.set_weight(1, 0, 0, 0.8)  # and back: the grid travels as float32 again
+    app.set_weight(1, 0, 0, 0.8)  # and back: the grid travels as float32 again
     assert_sig3(trace_z(app.figure, "top:W1"), examples.W1_DEFAULT, "W1 after the tiny entry")
+
+
+def test_changed_cells_are_marked(app, trace_by_name):
+    """After an edit the cells whose shown value changed are outlined; the others are not."""
+    app.set_weight(1, 3, 2, 0.1)  # W1[3,2] feeds z1[3] only: D1[3], J, the rows after it
+    cells = {(int(r.y0 + 0.5), c) for r in _rects(app.figure, "changed")
+             for c in range(int(r.x0 + 0.5), int(r.x1 + 0.5))}  # (row, col) of each outlined cell
+    W1 = trace_by_name(app.figure, "top:W1")
+    r, c, _, _ = W1.box
+    assert (r + 3, c + 2) in cells
+    assert (r, c) not in cells  # W1[0,0] did not change
+    D1 = trace_by_name(app.figure, "top:D1")
+    assert (D1.box[0] + 3, D1.box[1] + 3) in cells and (D1.box[0], D1.box[1]) not in cells
+    W2 = trace_by_name(app.figure, "top:W2")
+    assert not [(i, j) for i, j in cells if W2.box[0] <= i < W2.box[0] + 2 and W2.box[1] <= j < W2.box[1] + 4]
+    app.set_sizes(3, 5, 2)  # a new shape: every cell moved, nothing is marked
+    assert not _rects(app.figure, "changed")
 
 
 def test_update_leaves_the_figure_as_a_fresh_draw(app, figure_data):
     """After many edits the FigureWidget equals a figure built from scratch for the same state."""
     for edit in (lambda: app.set_weight(1, 0, 2, 0.25), lambda: app.set_activations("identity", "tanh"),
-                 lambda: app.set_sizes(2, 3, 3), lambda: app.set_loss("softmax_ce", 2),
+                 lambda: app.set_sizes(2, 3, 3), lambda: app.set_depth(3), lambda: app.set_loss("softmax_ce", 2),
                  lambda: app.set_activations("relu", "identity"), lambda: app.set_step(1),
                  lambda: app.select("top", "J", 0, 1), lambda: app.set_options(show_weight_grads=True)):
         edit()
         assert app.error == ""
-    fresh = ChainRuleExplorer(app.net, app.x, app.loss)
+    click(app.toolbar, "fit_scale")  # the colour scale kept from earlier edits, fitted as a fresh one is
+    app.set_weight(1, 0, 0, app.net.weights[0][0, 0])  # an edit that changes nothing: no marks left
+    fresh = ChainRuleExplorer(app.net, app.x, app.loss, show_weight_grads=True)
     fresh.set_step(1)
     fresh.select("top", "J", 0, 1)
-    fresh.set_options(show_weight_grads=True)
     ours, theirs = app.figure.to_dict(), fresh.figure.to_dict()
     assert visible_data(figure_data(app.figure)) == visible_data(figure_data(fresh.figure))
-    for key in ours["layout"]:
-        if key.startswith(("xaxis", "yaxis")) and ours["layout"][key].get("visible") is not False:
-            assert ours["layout"][key] == theirs["layout"][key], key
     for key, axis in ours["layout"].items():  # every axis stays hidden and fixed
         if key.startswith(("xaxis", "yaxis")):
+            assert axis == theirs["layout"][key], key
             assert axis.get("visible") is False, (key, axis)
     assert ours["layout"]["annotations"] == theirs["layout"]["annotations"]
     assert ours["layout"]["shapes"] == theirs["layout"]["shapes"]
@@ -746,7 +907,6 @@ def _assert_same_app(a, b):
     assert np.array_equal(a.x, b.x)
     assert a.loss == b.loss
     assert a.to_dict() == b.to_dict()
-    assert a.to_dict()["options"] == b.to_dict()["options"]
 
 
 def test_to_dict_round_trip(app, figure_data):
@@ -755,7 +915,8 @@ def test_to_dict_round_trip(app, figure_data):
     again = ChainRuleExplorer.from_dict(d)
     _assert_same_app(app, again)
     assert d["options"]["free_limits"] is True and d["options"]["show_weight_grads"] is True
-    assert again._free.value is True and again._grads.value is True
+    assert item(again.toolbar, "free_limits")["value"] is True
+    assert item(again.toolbar, "show_weight_grads")["value"] is True
     assert visible_data(figure_data(again.figure)) == visible_data(figure_data(app.figure))
 
 
@@ -769,13 +930,14 @@ def test_json_round_trip(app):
     _assert_same_app(app, from_text)
 
 
-def test_round_trip_keeps_mse_target_biases_and_presentation():
+def test_round_trip_keeps_depth_mse_target_biases_and_presentation():
     rng = np.random.default_rng(0)
-    net = cv.two_layer(rng.normal(size=(2, 3)), rng.normal(size=(4, 2)), "softplus", "identity",
-                       b1=[0.1, -0.2], b2=None)
+    net = cv.Net([rng.normal(size=(2, 3)), rng.normal(size=(3, 2)), rng.normal(size=(4, 3))],
+                 ["softplus", "tanh", "identity"], [[0.1, -0.2], None, None])
     app = ChainRuleExplorer(net, [0.3, 0.2, 0.1], cv.MSE([1, 2, 3, 4]), presentation=True, seed=5)
     again = ChainRuleExplorer.from_dict(json.loads(json.dumps(app.to_dict())))
     _assert_same_app(app, again)
+    assert again.net.depth == 3
     assert again.net.biases[0].tolist() == [0.1, -0.2]
     assert again.to_dict()["options"]["presentation"] is True
     assert again.to_dict()["seed"] == 5
@@ -815,11 +977,11 @@ MALFORMED = {
     "missing activations": (lambda: _without(_good(), "net", "activations"), "'activations'"),
     "W2 does not chain": (lambda: _with(_good(), [[1.0, 2.0, 3.0]], "net", "weights", 1), "W2 is 1×3"),
     "ragged W1": (lambda: _with(_good(), [[1.0, 2.0], [3.0]], "net", "weights", 0), "W1"),
-    "three layers": (lambda: _with(_good(), [[[1.0]], [[1.0]], [[1.0]]], "net", "weights"), None),
-    "NaN in x": (lambda: _with(_good(), [1.0, float("nan"), 0.0], "x"), "x[1]"),
+    "five layers": (lambda: _with(_good(), [[[1.0]]] * 5, "net", "weights"), "at most 4"),
+    "NaN in x": (lambda: _with(_good(), [1.0, float("nan"), 0.0], "x"), "x"),
     "text in x": (lambda: _with(_good(), [1.0, "a", 0.0], "x"), "x[1]"),
     "x too short": (lambda: _with(_good(), [1.0, 2.0], "x"), "x has length 2"),
-    "inf in W1": (lambda: _with(_good(), float("inf"), "net", "weights", 0, 1, 1), "W1[1, 1]"),
+    "inf in W1": (lambda: _with(_good(), float("inf"), "net", "weights", 0, 1, 1), "W1"),
     "unknown activation": (lambda: _with(_good(), ["swish", "identity"], "net", "activations"), "swish"),
     "unknown loss": (lambda: _with(_good(), {"name": "hinge"}, "loss"), "hinge"),
     "label out of range": (lambda: _with(_good(), {"name": "softmax_ce", "label": 2}, "loss"), "label is 2"),
@@ -828,31 +990,42 @@ MALFORMED = {
     "mse without target": (lambda: _with(_good(), {"name": "mse"}, "loss"), "target"),
     "target wrong length": (lambda: _with(_good(), {"name": "mse", "target": [1.0]}, "loss"), "target t"),
     "bad colour limit": (lambda: _with(_good(), -1, "options", "color_limit"), "color_limit"),
+    "a boolean as text": (lambda: _with(_good(), "false", "options", "free_limits"), "free_limits"),
     "options not a dict": (lambda: _with(_good(), [1], "options"), "options"),
     "seed not an int": (lambda: _with(_good(), "x", "seed"), "seed"),
 }
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
-def test_malformed_state_is_refused_and_builds_nothing(case, widget_count, monkeypatch):
+def test_malformed_state_is_refused_and_builds_nothing(case, widget_count):
     make, words = MALFORMED[case]
     d = make()
-    built = []
-    real_init = ChainRuleExplorer.__init__
-
-    def init(self, *a, **k):
-        built.append(1)
-        real_init(self, *a, **k)
-
-    monkeypatch.setattr(ChainRuleExplorer, "__init__", init)
     before = widget_count()
     with pytest.raises((ValueError, TypeError)) as info:
         ChainRuleExplorer.from_dict(d)
     if words is not None:
         assert words in str(info.value), str(info.value)
     assert len(str(info.value)) > 10
-    assert built == []
+    assert widget_count() == before  # nothing was built
+
+
+@pytest.mark.parametrize("kwargs,words", [({"color_limit": -1}, "color_limit"), ({"color_limit": float("nan")}, "finite"),
+                                          ({"color_limit": "2"}, "color_limit"), ({"free_limits": "yes"}, "free_limits"),
+                                          ({"theme": "blue"}, "theme"), ({"colour_limit": 2}, "color_limit"),
+                                          ({"sizes": (3, 4, 4, 4, 4, 2)}, "layer"), ({"seed": 1.5}, "seed")])
+def test_bad_constructor_options_are_refused_like_saved_state(kwargs, words, widget_count):
+    before = widget_count()
+    with pytest.raises((ValueError, TypeError)) as info:
+        ChainRuleExplorer(**kwargs)
+    assert words in str(info.value)
     assert widget_count() == before
+
+
+def test_every_accepted_option_round_trips():
+    app = ChainRuleExplorer(color_limit=3, free_limits=True, theme="dark", show_forward=False)
+    again = ChainRuleExplorer.from_dict(app.to_dict())
+    assert again.to_dict() == app.to_dict()
+    assert again.state.settings == app.state.settings
 
 
 # ------------------------------------------------------------------ code export
@@ -947,7 +1120,7 @@ def test_to_html(app, tmp_path, sig3, decode_array):
     J = app.net.jacobian(app.x)
     panels = {}
     for t in _figure_from_html(text):
-        if t.get("visible") is not False:
+        if t.get("type") == "heatmap":
             z = decode_array(t["z"]).astype(float)
             for name, (r, c, rows, cols) in t["meta"]["panels"].items():
                 panels[name] = z[r:r + rows, c:c + cols]
@@ -960,8 +1133,24 @@ def test_to_html(app, tmp_path, sig3, decode_array):
 
 
 # ------------------------------------------------------------------ selecting a J cell
-def _rects(fig):
-    return [s for s in fig.layout.shapes if s.type == "rect"]
+class _Rect:
+    def __init__(self, x0, x1, y0, y1):
+        self.x0, self.x1, self.y0, self.y1 = x0, x1, y0, y1
+
+
+def _path_rects(path: str) -> list[_Rect]:
+    """The rectangles of an SVG path made of ``M x0,y0 H x1 V y1 H x0 Z`` pieces."""
+    out = []
+    for piece in re.findall(r"M([-0-9.e]+),([-0-9.e]+)H([-0-9.e]+)V([-0-9.e]+)H[-0-9.e]+Z", path):
+        x0, y0, x1, y1 = map(float, piece)
+        out.append(_Rect(min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)))
+    return out
+
+
+def _rects(fig, name: str = "highlight"):
+    """The outlined rectangles of the named outline shape (none while it is hidden)."""
+    [shape] = [s for s in fig.layout.shapes if s.name == name]
+    return _path_rects(shape.path) if shape.visible else []
 
 
 def _on(rects, panel) -> list[tuple]:
@@ -970,7 +1159,6 @@ def _on(rects, panel) -> list[tuple]:
     r, c, rows, cols = panel.box
     out = []
     for s in rects:
-        assert (s.xref, s.yref) == (panel.trace.xaxis or "x", panel.trace.yaxis or "y")
         if c - 0.5 <= s.x0 < s.x1 <= c + cols - 0.5 and r - 0.5 <= s.y0 < s.y1 <= r + rows - 0.5:
             out.append((s.x0 - c, s.x1 - c, s.y0 - r, s.y1 - r))
     return out
@@ -992,17 +1180,21 @@ def test_select_J_cell_highlights_its_row_and_column(app, trace_by_name, sig3):
     s = sigmoid(W1v @ x)
     slope = s * (1 - s)
     Jv = W2v @ np.diag(slope) @ W1v
-    text = app._explain.value
-    fmt = lambda v, d=3: f"{v:.{d}g}".replace("-", "−")  # noqa: E731
-    assert "J[1,0]" in text
-    assert fmt(Jv[1, 0], 4) in text
-    for k in range(4):
-        factors = [fmt(W2v[1, k]), fmt(slope[k]), fmt(W1v[k, 0])]
-        term = "·".join(f"({f})" if f.startswith("−") else f for f in factors)
-        assert term in text, (term, text)
-    assert "+" in text and "Σ" in text
-    # and the sum of the shown terms is J[1,0]
-    assert sum(W2v[1, k] * slope[k] * W1v[k, 0] for k in range(4)) == pytest.approx(Jv[1, 0])
+    text = item(app.info, "status")["html"]
+    assert "J[1,0]" in text and "Σ" in text
+    # every number printed can be re-added by hand to the digits shown: the factors of each
+    # term multiply to the printed term, the printed terms add up to the printed J[1,0]
+    sums = re.sub(r"<[^>]+>", "", text).replace("−", "-").split(" = ")
+    factors, terms, total = sums[-3], sums[-2], sums[-1].split(".", 1)[0] + "." + sums[-1].split(".")[1][:12]
+    total = re.match(r"-?[0-9.]+", total).group(0)
+    products = [t.strip().strip("()") for t in terms.split(" + ")]
+    decimals = len(total.split(".")[1])
+    for term, product in zip(factors.split(" + "), products):
+        p = np.prod([float(f.strip("()")) for f in term.split("·")])
+        assert round(p, decimals) == pytest.approx(float(product), abs=1e-12), (term, product)
+    assert round(sum(float(p) for p in products), decimals) == pytest.approx(float(total), abs=1e-12)
+    assert float(total) == pytest.approx(Jv[1, 0], abs=0.6 * 10 ** -decimals)  # and it is J[1,0]
+    assert len(products) == 4
 
 
 def test_select_J_cell_with_two_slope_factors(app, trace_by_name):
@@ -1013,15 +1205,17 @@ def test_select_J_cell_with_two_slope_factors(app, trace_by_name):
     W1 = trace_by_name(app.figure, "top:W1")
     assert [(y0, y1) for _, _, y0, y1 in _on(rects, D2)] == [(-0.5, 0.5)]
     assert [(x0, x1) for x0, x1, _, _ in _on(rects, W1)] == [(1.5, 2.5)]
-    assert "σ′(z₂[0])" in app._explain.value
+    assert "σ′(z₂[0])" in item(app.info, "status")["html"]
 
 
 def test_select_a_reverse_row_cell_explains_it(app):
     app.select("rev", "W2", 0, 2)
     rows = app.net.reverse_sweep(app.x, app.loss)
     v = rows[1].values[2]  # ∂L/∂a1[2]: the row after the first factor, W2
-    assert f"{v:.4g}".replace("-", "−") in app._explain.value
-    assert "Σ" in app._explain.value
+    text = re.sub(r"<[^>]+>", "", item(app.info, "status")["html"]).replace("−", "-")
+    total = float(re.search(r"= (-?[0-9.]+)$", text).group(1))
+    assert total == pytest.approx(v, abs=10 ** -(len(str(total).split(".")[1])))
+    assert "Σ" in text
 
 
 def test_select_after_resize_is_cleared(app):
@@ -1053,29 +1247,42 @@ def test_set_step(app, k, trace_z, assert_sig3, assert_chain_figure):
         assert "step" not in heading[0]
     # the forward band and the factors are not part of the walk-through
     assert_chain_figure(app.figure, app.net, app.x, app.loss, step=k)
-    assert app._step.value == k
+    assert item(app.info, "step")["value"] == k
+    assert item(app.info, "step")["valuetext"].startswith(f"step {k} of {K}")
     app.set_step(None)
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
     assert not [t for t in annotation_texts(app.figure) if "step " in t and " of " in t]
-    assert app._step.value == K
+    assert item(app.info, "step")["value"] == K
 
 
 def test_step_controls(app, assert_chain_figure, trace_z):
-    app._step.value = 0
+    change(app.info, "step", 0)
     assert np.isnan(trace_z(app.figure, "rev:W2")).all()
-    app._fwd.click()
-    assert app._step.value == 1
+    assert item(app.info, "back")["disabled"] is True
+    click(app.info, "forward")
+    assert item(app.info, "step")["value"] == 1
     assert not np.isnan(trace_z(app.figure, "rev:W2")).any()
     assert np.isnan(trace_z(app.figure, "rev:D1")).all()
-    app._back.click()
-    app._back.click()  # stops at 0
-    assert app._step.value == 0
+    click(app.info, "back")
+    click(app.info, "back")  # stops at 0
+    assert item(app.info, "step")["value"] == 0
     # an edit keeps the step; a structural change shows everything again
     app.set_weight(1, 0, 0, 0.1)
     assert_chain_figure(app.figure, app.net, app.x, app.loss, step=0)
     app.set_activations("tanh")
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
-    assert app._step.value == app._step.max
+    assert item(app.info, "step")["value"] == item(app.info, "step")["max"]
+
+
+def test_play_walks_the_sweep_one_factor_per_tick(app, trace_z):
+    change(app.info, "play", True)  # at the end of the sweep: starts again from ∂L/∂y
+    assert item(app.info, "play")["playing"] is True
+    assert item(app.info, "step")["value"] == 0
+    for k in (1, 2, 3):
+        send(app.info, event="tick", id="play")
+        assert item(app.info, "step")["value"] == k
+    assert item(app.info, "play")["playing"] is False  # stopped at the end
+    assert not np.isnan(trace_z(app.figure, "rev:W1")).any()
 
 
 def test_negative_step_clamps_to_zero(app, assert_chain_figure):
@@ -1089,7 +1296,8 @@ def test_select_outside_every_panel_is_refused(app, cell, record_messages, figur
     app.select("top", "J", 1, 1)
     data, shapes = figure_data(app.figure), app.figure.layout.shapes
     log = record_messages(app.figure)
-    app.select(*cell)  # raises nothing
+    with pytest.raises(ValueError):
+        app.select(*cell)
     assert app.error and ("outside" in app.error or "no panel" in app.error)
     assert figure_data(app.figure) == data and app.figure.layout.shapes == shapes
     assert len(log) == 0

@@ -1,10 +1,12 @@
-"""Random sequences of edits on a ChainRuleExplorer, valid and invalid, from the API.
+"""Random sequences of edits on a ChainRuleExplorer, valid and invalid, from the API and the page.
 
-Whatever the sequence: no edit raises; a valid edit is accepted and clears the error;
-an invalid one is refused with a message and changes neither the state nor the
-figure; and after every step the figure shows what the core computes for
-``app.net``, ``app.x``, ``app.loss`` (factors, J, reverse rows, forward carries,
-weight gradients), to the 3 significant digits it displays.
+Whatever the sequence: a valid edit is accepted and clears the error; an invalid one
+raises ``ValueError``/``TypeError`` from the API (and nothing from the page) with a
+message, and changes neither the state nor the figure; random text typed into any
+cell is either accepted as exactly the number it spells or refused with a message;
+and after every step the figure shows what the core computes for ``app.net``,
+``app.x``, ``app.loss`` (factors, J, reverse rows, forward carries, weight gradients),
+to the 3 significant digits it displays.
 """
 
 from __future__ import annotations
@@ -39,34 +41,61 @@ class ChainRuleMachine(RuleBasedStateMachine):
         self.forward = True
 
     # -- the one way every edit is checked ---------------------------------------------
-    def edit(self, call, valid: bool):
+    def edit(self, call, valid: bool | None):
+        """Run ``call``; ``valid`` None means "either way", decided by whether it raised."""
         app = self.app
         net, x, loss = app.net, app.x, app.loss
         data = type(self).figure_data(app.figure)
-        ok = call()  # never raises: an exception here fails the test
-        if not valid:
-            assert ok is False
+        try:
+            call()
+            ok = True
+        except (ValueError, TypeError) as exc:
+            ok = False
+            assert str(exc) == app.error, "the exception carries the message the page shows"
+        if valid is not None:
+            assert ok == valid, app.error
+        if not ok:
             assert app.error, "a refused edit must say why"
             assert app.net == net and np.array_equal(app.x, x) and app.loss == loss
             assert type(self).figure_data(app.figure) == data, "a refused edit changed the figure"
             return False
-        assert ok is True, app.error
         assert app.error == ""
         if app.net.widths != net.widths or app.net.activations != net.activations:
             self.step = None  # a new structure shows the whole sweep again
         return True
 
     # -- cells ---------------------------------------------------------------------------
-    @rule(layer=st.sampled_from([1, 2]), i=INDEX, j=INDEX, value=st.one_of(VALUES, TYPED))
+    @rule(layer=st.integers(1, 4), i=INDEX, j=INDEX, value=st.one_of(VALUES, TYPED))
     def set_weight(self, layer, i, j, value):
-        W = self.app.net.weights[layer - 1]
-        inside = i < W.shape[0] and j < W.shape[1]
+        Ws = self.app.net.weights
+        inside = layer <= len(Ws) and i < Ws[layer - 1].shape[0] and j < Ws[layer - 1].shape[1]
         if self.edit(lambda: self.app.set_weight(layer, i, j, value), valid=inside):
             assert self.app.net.weights[layer - 1][i, j] == float(value)
 
-    @rule(layer=st.sampled_from([1, 2]), i=INDEX, j=INDEX, text=st.sampled_from(JUNK))
+    @rule(layer=st.integers(1, 2), i=INDEX, j=INDEX, text=st.sampled_from(JUNK))
     def set_weight_junk(self, layer, i, j, text):
         self.edit(lambda: self.app.set_weight(layer, i, j, text), valid=False)
+
+    @rule(where=st.sampled_from(["W1", "W2", "W3", "x", "t"]), i=st.integers(0, 4), j=st.integers(0, 4),
+          text=st.one_of(st.text(max_size=12), TYPED, st.sampled_from(JUNK)))
+    def type_into_a_grid(self, where, i, j, text):
+        """Any text typed into any cell from the page: never raises; accepted means exactly its number."""
+        app = self.app
+        grid = app._grids.get(where)
+        if grid is None or i >= len(grid.cells) or j >= len(grid.cells[0]):
+            return
+        net, x, loss = app.net, app.x, app.loss
+        data = type(self).figure_data(app.figure)
+        grid._received(grid, {"event": "edit", "i": i, "j": j, "text": text}, [])  # raises nothing
+        if app.error:
+            assert app.net == net and np.array_equal(app.x, x) and app.loss == loss
+            assert type(self).figure_data(app.figure) == data
+            assert grid.errors == {f"{i},{j}": app.error}
+            return
+        value = float(text.strip().replace("−", "-").replace(",", "."))  # what it spells, by Python's reading
+        got = app.x[i] if where == "x" else app.loss.target[i] if where == "t" else \
+            app.net.weights[int(where[1]) - 1][i, j]
+        assert got == value, (text, got)
 
     @rule(j=INDEX, value=st.one_of(VALUES, TYPED, st.sampled_from(JUNK)))
     def set_input(self, j, value):
@@ -89,11 +118,17 @@ class ChainRuleMachine(RuleBasedStateMachine):
     @rule(hidden=st.sampled_from(ACTIVATIONS), output=st.sampled_from(ACTIVATIONS))
     def set_activations(self, hidden, output):
         if self.edit(lambda: self.app.set_activations(hidden, output), valid=True):
-            assert self.app.net.activations == [hidden, output]
+            acts = self.app.net.activations
+            assert acts[-1] == output and all(a == hidden for a in acts[:-1])
 
     @rule(name=st.sampled_from(ACTIVATIONS + ["swish"]))
     def set_hidden_activation(self, name):
         self.edit(lambda: self.app.set_activations(name), valid=name != "swish")
+
+    @rule(depth=st.integers(0, 5))
+    def set_depth(self, depth):
+        if self.edit(lambda: self.app.set_depth(depth), valid=1 <= depth <= 4):
+            assert self.app.net.depth == depth
 
     @rule(name=st.sampled_from(["mse", "sum", "softmax_ce", "hinge"]), label=st.integers(0, 5))
     def set_loss(self, name, label):
@@ -117,6 +152,7 @@ class ChainRuleMachine(RuleBasedStateMachine):
     def reset(self):
         if self.edit(self.app.reset, valid=True):
             assert self.app.net == cv.two_layer(examples.W1_DEFAULT, examples.W2_DEFAULT, "sigmoid")
+            self.step = None
 
     # -- view options (always accepted) ---------------------------------------------------
     @rule(step=st.one_of(st.none(), st.integers(-1, 6)))
@@ -133,8 +169,7 @@ class ChainRuleMachine(RuleBasedStateMachine):
     @rule(i=st.integers(0, 5), j=st.integers(0, 5))
     def select_J(self, i, j):
         m, n = self.app.net.m, self.app.net.n
-        self.app.select("top", "J", i, j)  # raises nothing, in range or not
-        if i >= m or j >= n:
+        if self.edit(lambda: self.app.select("top", "J", i, j), valid=i < m and j < n) is False:
             assert "outside" in self.app.error
 
     # -- what must always hold --------------------------------------------------------------
@@ -158,11 +193,10 @@ class ChainRuleMachine(RuleBasedStateMachine):
         app = self.app
         if max(app.net.widths) > 8:
             return
-        W1 = app.net.weights[0]
-        assert app._W1.shape == W1.shape
-        shown = np.array([[float(t.value) for t in row] for row in app._W1.cells])
-        np.testing.assert_allclose(shown, W1, rtol=1e-3, atol=1e-12)  # cells show 4 digits
-        assert app._x_editor.shape == (app.net.n, 1)
+        for l, W in enumerate(app.net.weights, start=1):
+            shown = np.array([[float(t) for t in row] for row in app._grids[f"W{l}"].cells])
+            np.testing.assert_allclose(shown, W, rtol=1e-3, atol=1e-12)  # cells show 4 digits
+        assert len(app._grids["x"].cells) == app.net.n
 
 
 def test_chain_rule_state_machine(assert_chain_figure, figure_data):
@@ -179,5 +213,6 @@ def test_chain_rule_state_machine(assert_chain_figure, figure_data):
 def test_junk_list_is_really_junk(value):
     """The machine assumes every JUNK text is refused; check that assumption directly."""
     app = cv.ChainRuleExplorer()
-    assert app.set_weight(1, 0, 0, value) is False
+    with pytest.raises(ValueError, match=r"W1\[0,0\]"):
+        app.set_weight(1, 0, 0, value)
     assert "W1[0,0]" in app.error
