@@ -21,7 +21,8 @@ from typing import Callable
 import numpy as np
 
 from .checks import _first_non_number, _short, as_vector, describe
-from .gradcheck import Differences, JacobianCheck, check_function, compare, difference_points
+from .differences import Differences, difference_points
+from .gradcheck import JacobianCheck, check_function, compare
 from .notation import shape_text
 
 #: float64's machine epsilon: what a plain Python/numpy function computes in.
