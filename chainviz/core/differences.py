@@ -20,26 +20,29 @@ EPS = float(np.finfo(float).eps)
 DTYPE_NAMES = {float(np.finfo(t).eps): np.dtype(t).name for t in (np.float16, np.float32, np.float64)}
 
 
-def difference_points(x: np.ndarray, step: float, precision: float, wide: bool, given: bool = True):
+def difference_points(x: np.ndarray, step, precision: float, wide: bool, given: bool = True):
     """The points ``[x + h e_j]_j, [x − h e_j]_j`` (and ``± 2h`` when ``wide``) as columns of
     ``P`` ``(n, 2n or 4n)``, with the half-steps actually taken ``h`` ``(n,)`` and ``h2`` ``(n,)``.
+
+    ``h_j = step·max(1, |x_j|)``; ``step`` is one number or one per column ``(n,)``.
 
     Raises ``ValueError`` when a step does not change ``x`` (below its precision) or is so
     small that ``f``'s rounding would leave fewer than 2 correct digits.
     """
     n = x.size
-    nominal = step * np.maximum(1.0, np.abs(x))
+    steps = np.broadcast_to(np.asarray(step, dtype=float), (n,))
+    nominal = steps * np.maximum(1.0, np.abs(x))
     h = ((x + nominal) - (x - nominal)) / 2  # x ± h are rounded: divide by what was taken
     tiny = precision * np.maximum(1.0, np.abs(x)) / np.where(h == 0, 1.0, h) > 1e-2
     if (h == 0).any() or (given and tiny.any()):
         j = int(np.argmax(h == 0)) if (h == 0).any() else int(np.argmax(tiny))
         where = f"x[{j}] = {x[j]:.6g}"
         if h[j] == 0:
-            raise ValueError(f"eps = {step:g} gives a step of {nominal[j]:.2g} at {where}, below x's precision "
+            raise ValueError(f"eps = {steps[j]:g} gives a step of {nominal[j]:.2g} at {where}, below x's precision "
                              f"(numbers next to it are {np.spacing(abs(x[j])):.2g} apart): use a larger eps, "
                              f"or leave eps unset")
         name = DTYPE_NAMES.get(precision, "its precision")
-        raise ValueError(f"eps = {step:g} is too small for f, which returns {name} (about "
+        raise ValueError(f"eps = {steps[j]:g} is too small for f, which returns {name} (about "
                          f"{round(-math.log10(precision))} significant digits): differences with step "
                          f"{nominal[j]:.2g} at {where} would keep fewer than 2 of them; use eps ≥ "
                          f"{100 * precision:.2g}, or leave eps unset (then eps = "
@@ -60,7 +63,7 @@ class Differences:
     ``fx`` ``(m,)`` (None when ``f(x)`` itself was not evaluated); ``plus``/``minus`` ``(m, n)``: column ``j`` is ``f(x ± h_j e_j)``;
     ``h`` ``(n,)`` the half-steps actually taken; ``plus2``/``minus2``/``h2`` the same
     at twice the step (None unless taken); ``precision`` the machine epsilon of ``f``'s
-    values; ``eps`` the relative step (``h_j ≈ eps·max(1, |x_j|)``).
+    values; ``eps`` the relative step (``h_j ≈ eps·max(1, |x_j|)``; one number, or ``(n,)``).
     """
 
     x: np.ndarray
@@ -72,7 +75,7 @@ class Differences:
     plus2: np.ndarray | None
     minus2: np.ndarray | None
     precision: float
-    eps: float
+    eps: float | np.ndarray
 
     @cached_property
     def J(self) -> np.ndarray:
@@ -85,10 +88,12 @@ class Differences:
         return None if self.plus2 is None else (self.plus2 - self.minus2) / (2 * self.h2)
 
     def noise(self) -> np.ndarray:
-        """``(m,)``: the rounding error ``δ_i`` assumed in each output, ``4·ε_f·max|f_i|``."""
+        """``(m,)``: the rounding error ``δ_i`` assumed in each output, ``4·ε_f·max|f_i|`` (and at
+        least a few subnormal spacings, the absolute rounding near 0)."""
         values = [self.plus, self.minus] + ([self.fx[:, None]] if self.fx is not None else []) \
             + ([self.plus2, self.minus2] if self.plus2 is not None else [])
-        return 4 * self.precision * np.max(np.abs(np.concatenate(values, axis=1)), axis=1)
+        tiny = float(np.finfo(float).smallest_subnormal)
+        return 4 * self.precision * np.max(np.abs(np.concatenate(values, axis=1)), axis=1) + 4 * tiny
 
     def error_bound(self, noise: np.ndarray | None = None, richardson: bool = True) -> np.ndarray:
         """``(m, n)``: how far each entry of :attr:`J` may be from the derivative (module docstring).

@@ -149,12 +149,16 @@ def compare(J, reference, tolerance, *, label: str = "J", against: str = "centra
     diff = np.where(mask, np.abs(J - np.where(mask, ref, 0.0)), 0.0)
     if not mask.any():
         return JacobianCheck("ok", 0.0, 0.0, f"✓ {label}: nothing {against} can judge here")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / tol)
     i, j = (int(v) for v in np.unravel_index(int(np.argmax(np.where(mask, ratio, -1.0))), J.shape))
     error, limit = float(diff[i, j]), float(tol[i, j])
     if error <= limit:
         scale = float(np.max(np.where(mask, np.maximum(np.abs(J), np.abs(ref)), 0.0)))
+        widest = float(np.max(np.where(mask, tol, 0.0)))
+        if widest >= scale > 0:  # the differences cannot resolve numbers this small: say so
+            return JacobianCheck("ok", error, limit, f"✓ {label} is within the ±{widest:.0e} that {against} "
+                                 f"can resolve here", (i, j))
         return JacobianCheck("ok", error, limit,
                              f"✓ {label} agrees with {against} {_agreement(float(diff.max()), scale)}", (i, j))
     return JacobianCheck("mismatch", error, limit,
@@ -230,30 +234,38 @@ def _function_kinks(D: Differences, name: str):
 
 # -- a net -------------------------------------------------------------------------------------
 def _forward_all(net, P: np.ndarray):
-    """``(Y (m, k), [Z_l (d_l, k)])``: the net at every column of ``P``, keeping pre-activations."""
-    A, Zs = P, []
+    """``(Y (m, k), [Z_l (d_l, k)], [A_l (d_l, k)])``: the net at every column of ``P``, keeping
+    the pre-activations and the activations (``A_0 = P``)."""
+    A, Zs, As = P, [], [P]
     with np.errstate(over="ignore", invalid="ignore"):
         for W, b, name in zip(net.weights, net.biases, net.activations):
             Z = W @ A + b[:, None]
-            Zs.append(Z)
             A = get_activation(name).f(Z)
-    return A, Zs
+            Zs.append(Z)
+            As.append(A)
+    return A, Zs, As
 
 
-def _net_noise(net, trace) -> np.ndarray:
-    """``(m,)``: a bound on the rounding error of the net's output at ``x`` (module docstring)."""
+#: The absolute rounding of one operation near zero: the spacing of subnormal floats.
+TINY = float(np.finfo(float).smallest_subnormal)
+
+
+def _net_noise(net, Zs, As) -> np.ndarray:
+    """``(m,)``: a bound on the rounding error of the net's output at any of the points evaluated
+    (columns of ``Zs``/``As``), by the recursion in the module docstring, with the largest
+    magnitudes and slopes over those points."""
     E = np.zeros(net.n)
     for l, (W, b, name) in enumerate(zip(net.weights, net.biases, net.activations)):
         act = get_activation(name)
-        a_prev, z, a = trace.activations[l], trace.zs[l], trace.activations[l + 1]
+        a_prev, Z, a = (np.abs(M).max(axis=1) for M in (As[l], Zs[l], As[l + 1]))
         k = W.shape[1] + 1
         gamma = k * EPS / (1 - k * EPS)
         absW = np.abs(W)
-        Ez = absW @ E + gamma * (absW @ np.abs(a_prev) + np.abs(b))
-        slope = np.abs(act.df(z))
+        Ez = absW @ E + gamma * (absW @ a_prev + np.abs(b)) + k * TINY
+        slope = np.abs(act.df(Zs[l])).max(axis=1)
         for kink in act.kinks:  # at a kink the value moves with the larger one-sided slope
-            slope = np.where(z == kink.at, max(abs(kink.left), abs(kink.right)), slope)
-        E = slope * Ez + 4 * EPS * np.abs(a)
+            slope = np.where((Zs[l] == kink.at).any(axis=1), max(slope.max(), abs(kink.left), abs(kink.right)), slope)
+        E = slope * Ez + 4 * EPS * a + 4 * TINY
     return E
 
 
@@ -295,27 +307,45 @@ def check_net(net, x: np.ndarray, J: np.ndarray, trace, factors) -> tuple[Jacobi
     """Judge a net's Jacobian ``J`` ``(m, n)`` at ``x`` against central differences (module docstring).
 
     ``trace`` is the forward pass at ``x`` and ``factors`` the matrices whose product is ``J``.
-    Returns the verdict and the differences (their ``J`` is what :attr:`Snapshot.J_check` measures).
-    The step ``2h`` is taken only when ``J`` fails the rounding-only tolerance: the
-    Richardson term can only widen it, so a pass without it is a pass (and the
-    common case costs one batched pass over ``2n + 1`` points).
+    Returns the verdict and the differences with step ``h = 10⁻⁶·max(1, |x_j|)`` (their
+    ``J`` is what :attr:`Snapshot.J_check` measures).
+
+    In stages, so the common case costs one batched pass over ``2n + 1`` points:
+    the rounding-only tolerance first (the Richardson term can only widen it, so a
+    pass is a pass); if that fails, the step ``2h`` as well; and where truncation then
+    dominates (large weights on unsaturated units: ``z`` moves by more than its own
+    scale within the step), a smaller step per column, ``h·(R/2T)^(1/3)`` (at most
+    1000 times smaller), which balances rounding ``R`` against truncation ``T``,
+    before the verdict.
     """
     n = x.size
-    step = 1e-6
-    P, h, h2 = difference_points(x, step, EPS, True)
-    Y, Zs = _forward_all(net, np.concatenate([x[:, None], P[:, :2 * n]], axis=1))
-    D = Differences(x=x, fx=Y[:, 0], h=h, plus=Y[:, 1:n + 1], minus=Y[:, n + 1:], h2=None, plus2=None,
-                    minus2=None, precision=EPS, eps=step)
-    affected, kinks = _kinks_crossed(net, Zs, n, 2)
-    noise = _net_noise(net, trace)
-    own = _product_rounding(factors)
+    own = _product_rounding(factors) + len(factors) * TINY
+
+    def take(step, wide):
+        P, h, h2 = difference_points(x, step, EPS, wide, given=False)
+        Y, Zs, As = _forward_all(net, np.concatenate([x[:, None], P], axis=1))
+        blocks = [Y[:, 1 + r * n:1 + (r + 1) * n] for r in range(4 if wide else 2)] + [None, None]
+        D = Differences(x=x, fx=Y[:, 0], h=h, plus=blocks[0], minus=blocks[1], h2=h2, plus2=blocks[2],
+                        minus2=blocks[3], precision=EPS, eps=step)
+        return D, _net_noise(net, Zs, As), *_kinks_crossed(net, Zs, n, 4 if wide else 2)
+
+    D, noise, affected, kinks = take(1e-6, False)
     strict = 2 * D.error_bound(noise, richardson=False) + own
     check = _verdict(J, D, strict, strict, kinks, affected, "J", "central differences")
     if check.status != "mismatch":
         return check, D
-    Y2, Zs2 = _forward_all(net, np.concatenate([x[:, None], P[:, 2 * n:]], axis=1))
-    D = Differences(x=x, fx=D.fx, h=h, plus=D.plus, minus=D.minus, h2=h2, plus2=Y2[:, 1:n + 1],
-                    minus2=Y2[:, n + 1:], precision=EPS, eps=step)
-    wide_affected, _ = _kinks_crossed(net, Zs2, n, 2)  # a kink within 2h spoils D(2h): judge strictly
-    fair = np.where(wide_affected[None, :], strict, 2 * D.error_bound(noise) + own)
-    return _verdict(J, D, fair, strict, kinks, affected, "J", "central differences"), D
+    first, step = D, 1e-6
+    for attempt in range(2):
+        D, noise, affected, kinks = take(step, True)  # a kink within 2h spoils D(2h): judged strictly below
+        rounding = D.error_bound(noise, richardson=False)
+        strict = 2 * rounding + own
+        fair = np.where(affected[None, :], strict, 2 * D.error_bound(noise) + own)
+        check = _verdict(J, D, fair, strict, kinks, affected, "J", "central differences")
+        truncation = np.abs(D.J_wide - D.J) / 3
+        R, T = rounding.max(axis=0), truncation.max(axis=0)
+        coarse = (T > 4 * R) & ~affected
+        if attempt or not coarse.any():
+            break
+        shrink = np.where(coarse, np.cbrt(R / (2 * np.where(T > 0, T, 1.0))), 1.0)
+        step = step * np.clip(shrink, 1e-3, 1.0)
+    return check, first
