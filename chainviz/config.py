@@ -15,6 +15,10 @@ is set (figures already on screen keep theirs):
 ``"inline"``
     Each figure carries the bundle in its widget state, as plotly's own
     ``FigureWidget`` does (the page still compiles it once).
+``"plotly"``
+    plotly's own ``FigureWidget``, unchanged: the bundle in every figure's state,
+    compiled once per figure. For comparisons (``benchmarks/``), and a way back
+    should a future plotly or anywidget break the loader.
 
 The environment variable ``CHAINVIZ_PLOTLYJS`` gives the value when nothing has
 been assigned here; an assignment wins::
@@ -33,7 +37,7 @@ import sys
 import types
 import warnings
 
-PLOTLYJS_CHOICES = ("auto", "shared", "inline")
+PLOTLYJS_CHOICES = ("auto", "shared", "inline", "plotly")
 ENV_PLOTLYJS = "CHAINVIZ_PLOTLYJS"
 
 

@@ -111,21 +111,27 @@ class LiveFigure(FigureWidget):
         As for ``FigureWidget``: a list of trace dicts and a layout dict.
     config : dict, optional
         plotly config (``displayModeBar`` ...), sent with the figure.
-    plotlyjs : {"shared", "inline"}, optional
-        How plotly.js reaches the page; default :func:`plotly_bundle.transport`.
+    plotlyjs : {"shared", "inline"}
+        How plotly.js reaches the page (see :mod:`chainviz.config`).
+
+    Raises
+    ------
+    ValueError
+        If ``plotlyjs`` is neither.
     """
 
     _esm = traitlets.Unicode("").tag(sync=True)
     #: plotly's widget bundle, in "inline" mode only: the loader imports it once per page
     _cv_bundle = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, data=None, layout=None, config: dict | None = None, plotlyjs: str | None = None):
+    def __init__(self, data=None, layout=None, config: dict | None = None, plotlyjs: str = "shared"):
+        if plotlyjs not in ("shared", "inline"):
+            raise ValueError(f"LiveFigure: plotlyjs must be 'shared' or 'inline', got {plotlyjs!r}")
         self._cv_hold_comm = True
         super().__init__(data=data, layout=layout)
-        mode = plotlyjs or plotly_bundle.transport()
         bundle = plotly_bundle.plotly_bundle()
-        self._esm = loader_source(bundle.key, bundle.served_path if mode == "shared" else "")
-        if mode == "inline":
+        self._esm = loader_source(bundle.key, bundle.served_path if plotlyjs == "shared" else "")
+        if plotlyjs == "inline":
             self._cv_bundle = _bundle_text()
         if config is not None:
             self._config = config
@@ -165,9 +171,16 @@ class LiveFigure(FigureWidget):
         self.send({"type": MESSAGE, "key": bundle.key}, buffers=[data])
 
 
-def new_figure(data: list, layout: dict, config: dict | None = None) -> LiveFigure:
+def new_figure(data: list, layout: dict, config: dict | None = None) -> FigureWidget:
     """A ``FigureWidget`` holding ``data`` (trace dicts) and ``layout``, with plotly ``config``.
 
-    plotly.js reaches the page as :mod:`chainviz.config`'s ``plotlyjs`` says.
+    plotly.js reaches the page as :mod:`chainviz.config`'s ``plotlyjs`` says: a
+    :class:`LiveFigure`, or for ``"plotly"`` plotly's own ``FigureWidget``.
     """
-    return LiveFigure(data=data, layout=layout, config=config)
+    mode = plotly_bundle.transport()
+    if mode != "plotly":
+        return LiveFigure(data=data, layout=layout, config=config, plotlyjs=mode)
+    fig = FigureWidget(data=data, layout=layout)
+    if config is not None:
+        fig._config = config
+    return fig

@@ -142,7 +142,7 @@ def page_config_frontend() -> bool:
 
 
 def transport() -> str:
-    """``"shared"`` or ``"inline"``: how the next figure ships plotly.js (see :mod:`chainviz.config`).
+    """``"shared"``, ``"inline"`` or ``"plotly"``: how the next figure ships plotly.js (see :mod:`chainviz.config`).
 
     ``"auto"`` is ``"shared"`` only in a Jupyter page and when a copy of the bundle
     is where a Jupyter server looks (placed now if need be). A ``"shared"`` asked for
