@@ -14,7 +14,8 @@ How typed text is read (:func:`parse_number`, :func:`parse_number_list`)
   (``0,5`` is one half). A comma between a group of one to three digits (not
   starting with 0) and exactly three digits — ``1,000``, ``12,500``, ``1,234.5`` —
   reads as a thousands separator in English and as a decimal comma elsewhere, so it
-  is refused with a message saying what to type (``1000`` or ``1.000``).
+  is refused with a message saying what to type (``1000`` or ``1.000``); so is a
+  comma together with ``_`` (``1_000,5``: which one groups thousands?).
 - A list of numbers (the widths of :class:`ModeCostExplorer`): entries are separated
   by commas, semicolons or spaces, so a comma is never a decimal point there; the
   same thousands-like ``12,500`` is refused (12500, or the two widths 12 and 500?).
@@ -195,9 +196,9 @@ def _clean(text) -> str:
 
 
 def _thousands_message(where: str, s: str) -> str:
-    plain = s.replace(",", "")
+    plain = s.replace(",", "").replace("_", "")
     readings = plain
-    if s.count(",") == 1 and "." not in s:
+    if s.count(",") == 1 and "." not in s and "_" not in s:
         readings = f"{plain} or {float(s.replace(',', '.')):g}"
     return (f"{where}: {_short(s)} is ambiguous (a thousands separator or a decimal comma?): type "
             f"{readings}. Thousands separators are not read; a comma is a decimal point unless "
@@ -230,7 +231,7 @@ def parse_number(text, where: str, limit: float = MAX_ENTRY) -> float:
         if not s:
             raise ValueError(f"{where} is empty: type a number")
         shown = _short(s)
-        if _THOUSANDS.fullmatch(s):
+        if _THOUSANDS.fullmatch(s) or ("," in s and "_" in s):
             raise ValueError(_thousands_message(where, s))
         if _NON_FINITE.fullmatch(s):
             raise ValueError(f"{where}: {shown} is not a finite number")
@@ -249,6 +250,8 @@ def parse_number(text, where: str, limit: float = MAX_ENTRY) -> float:
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 # "12,500" inside a list: the widths 12 and 500, or the number 12500?
 _LIST_THOUSANDS = re.compile(r"(?<![\d.,_])[+-]?[1-9]\d{0,2},\d{3}(?![\d_])", re.ASCII)
+# "1_000,500": one number grouped two ways, or two entries?
+_LIST_MIXED = re.compile(r"\d+_[\d_]*,\d+|\d+,\d[\d_]*_\d+", re.ASCII)
 _LIST_ENTRY = re.compile(
     rf"(?P<sign>[+-]?)(?:(?P<base>{_DIGITS})(?:\^|\*\*)(?P<power>{_DIGITS})"
     rf"|(?P<plain>(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?))", re.ASCII)
@@ -273,6 +276,10 @@ def parse_number_list(text, what: str = "widths", example: str = "1000000, 1000,
     s = _clean(text)
     if not s:
         raise ValueError(f"{what} is empty: type numbers like {example}")
+    mixed = _LIST_MIXED.search(s)
+    if mixed:
+        raise ValueError(f"{what}: {mixed.group(0)!r} is ambiguous: '_' groups digits and ',' separates entries; "
+                         f"separate entries with a comma and a space or a semicolon")
     amb = _LIST_THOUSANDS.search(s)
     if amb:
         t = amb.group(0)
