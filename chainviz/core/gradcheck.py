@@ -186,15 +186,16 @@ def _names(symbol: str, k: int) -> list[str]:
 
 
 def check_function(J, D: Differences, *, name: str = "f", label: str = "J", extra=None,
-                   against: str = "central differences") -> JacobianCheck:
+                   against: str = "central differences", arg: str = "x") -> JacobianCheck:
     """Judge ``J`` ``(m, n)`` against the differences ``D`` of a plain function ``name``.
 
     ``J=None`` judges the differences themselves: ``"ok"`` with how many digits they
     are good to, or ``"kink"`` where ``f`` has one. ``extra`` ``(m, n)`` is added to the
-    tolerance (the known error of ``J``, e.g. of differenced factors).
+    tolerance (the known error of ``J``, e.g. of differenced factors). ``arg`` is what
+    messages call the function's argument (``u`` for the outer function of a composition).
     """
     bound = D.error_bound()
-    kinks, affected = _function_kinks(D, name)
+    kinks, affected = _function_kinks(D, name, arg)
     if J is None:
         if kinks:
             k = kinks[0]
@@ -214,7 +215,7 @@ def check_function(J, D: Differences, *, name: str = "f", label: str = "J", extr
     return check
 
 
-def _function_kinks(D: Differences, name: str):
+def _function_kinks(D: Differences, name: str, arg: str = "x"):
     """Kinks of a plain function at ``x``, from its one-sided slopes at steps ``h`` and ``2h``."""
     n = D.x.size
     if D.plus2 is None or D.fx is None:
@@ -225,8 +226,8 @@ def _function_kinks(D: Differences, name: str):
     gap2 = (D.plus2 - fx) / D.h2 - (fx - D.minus2) / D.h2  # ≈ 2h·f'', or the same jump
     noise = 8 * D.noise()[:, None] / D.h[None, :] + 1e-8 * (np.abs(right) + np.abs(left))
     kinked = (np.abs(gap) > noise) & (np.abs(gap2 - gap) <= 0.25 * np.abs(gap))
-    outs, ins = _names(name, D.fx.size), _names("x", n)
-    point = "x = (" + ", ".join(fmt(v, 4) for v in D.x) + ")"
+    outs, ins = _names(name, D.fx.size), _names(arg, n)
+    point = f"{arg} = (" + ", ".join(fmt(v, 4) for v in D.x) + ")"
     found = [KinkAt(point, float(D.x[j]), float(D.x[j]), float(left[i, j]), float(right[i, j]), None, True,
                     component=f"{outs[i]} in {ins[j]}") for i, j in zip(*np.nonzero(kinked))]
     return found, kinked.any(axis=0)
