@@ -41,20 +41,10 @@ def _short(value, most: int = 60) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
-def _described(value) -> str:
-    """What a non-array object is, in words: ``'a dict {'a': 1}'``, ``'a chainviz Net'``."""
-    kind = type(value).__name__
-    if kind == "Net":
-        return "a chainviz Net"
-    article = "an" if kind[:1].lower() in "aeiou" else "a"
-    return f"{article} {kind} {_short(value, 40)}"
-
-
 def describe(value) -> str:
     """What ``value`` is, with its real shape, for a message: ``'a list of 2 matrices (4×3, 2×4)'``,
     ``'a 4×3 array'``, ``'a chainviz Net'``, ``'a dict'``."""
-    if isinstance(value, (list, tuple)) and value and all(np.ndim(v) == 2 for v in value if _array_like(v)) \
-            and all(_array_like(v) for v in value):
+    if isinstance(value, (list, tuple)) and value and all(_array_like(v) and np.ndim(v) == 2 for v in value):
         shapes = ", ".join(shape_text(np.shape(v)) for v in value)
         return f"a {type(value).__name__} of {len(value)} matri{'x' if len(value) == 1 else 'ces'} ({shapes})"
     if isinstance(value, np.ndarray):
@@ -64,10 +54,13 @@ def describe(value) -> str:
     if value is None:
         return "None"
     kind = type(value).__name__
-    if kind == "Net":
-        return "a chainviz Net"
-    article = "an" if kind[:1].lower() in "aeiou" else "a"
-    return f"{article} {kind}"
+    return "a chainviz Net" if kind == "Net" else f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+
+
+def _described(value) -> str:
+    """:func:`describe` with the object's own text: ``'a dict {'a': 1}'``."""
+    what = describe(value)
+    return what if what == "a chainviz Net" else f"{what} {_short(value, 40)}"
 
 
 def _array_like(v) -> bool:

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import _first_non_number, _short, as_vector, describe
+from .checks import _described, _first_non_number, _short, as_vector, describe
 from .differences import Differences, difference_points
 from .gradcheck import JacobianCheck, check_function, compare
 from .notation import shape_text
@@ -80,7 +80,7 @@ def _as_numbers(out, name: str, where: str) -> tuple[np.ndarray, float]:
                 raise TypeError(f"{name} returned complex values at x = {where}: chainviz differentiates "
                                 f"real functions; return the real part or the modulus yourself")
             if not idx:
-                raise TypeError(f"{name} returned {describe(out)} {_short(out, 40)} at x = {where}, not numbers")
+                raise TypeError(f"{name} returned {_described(out)} at x = {where}, not numbers")
             entry = ", ".join(map(str, idx))
             raise TypeError(f"{name} returned {_short(out, 50)} at x = {where}: entry [{entry}] is "
                             f"{_short(item, 30)}, not numbers")
