@@ -106,3 +106,14 @@ def test_any_kind_of_input_gives_the_plain_arrays_jacobian(kind, values):
     net = cv.two_layer(W1, W2, "sigmoid")
     v = np.array(values)
     np.testing.assert_array_equal(net.jacobian(_kinds(v)[kind]), net.jacobian(v))
+
+
+def test_widths_as_a_column_or_matrix_are_the_plain_list():
+    from chainviz.core.modes import check_measurable
+
+    plain = cv.mode_cost([3, 4, 2])
+    assert cv.mode_cost(np.array([[3], [4], [2]])) == plain == cv.mode_cost(_matrix([3, 4, 2]))
+    assert cv.mode_cost((np.int64(3), 4, 2)) == plain
+    for points, exc in [(0, ValueError), ("6", TypeError), (True, TypeError), (2.5, TypeError)]:
+        with pytest.raises(exc, match="points must be a whole number from 1 to 50"):
+            check_measurable([100, 10], points=points)

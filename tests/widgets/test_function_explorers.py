@@ -608,3 +608,14 @@ def test_the_composition_badge_uses_the_check_and_names_a_kink():
     assert c.check.status == "kink" and "not differentiable" in notes(c) and "✗" not in notes(c)
     c.sliders[0].value = 1.0  # h = |x| + x²: h'(1) = 1 + 2
     assert c.check.status == "ok" and close3(z(c, 2), [[3.0]]) and "✓" in notes(c)
+
+
+def test_options_of_the_function_explorers_of_the_wrong_type_are_refused_in_words():
+    with pytest.raises(ValueError, match=r"names must be a list of 2 input names"):
+        JacobianExplorer(ex.f_jacobian_demo, [1.0, 2.0], names=3)
+    with pytest.raises(TypeError, match="closed_form_text must be text, got int 3"):
+        CompositionExplorer(ex.f_composition, ex.g_composition, [1.0], closed_form_text=3)
+    m = ModeCostExplorer([1000, 10, 20])
+    with pytest.raises(ValueError, match="points must be a whole number from 1 to 50, got 0"):
+        m.measure(points=0)
+    assert "points must be" in m.error
