@@ -82,9 +82,9 @@ class KinkAt:
 
     def sentence(self, against: str = "central differences") -> str:
         if self.used is None:
-            return (f"not differentiable at {self.where}: the one-sided slopes of {self.component} are "
-                    f"{fmt(self.left)} and {fmt(self.right)}; {against} give their average "
-                    f"{fmt((self.left + self.right) / 2)}")
+            output, _, wrt = self.component.partition(" in ")
+            return (f"not differentiable at {self.where}: {output} has one-sided slopes {fmt(self.left)} and "
+                    f"{fmt(self.right)} in {wrt}; {against} give their average {fmt((self.left + self.right) / 2)}")
         if self.exact:
             return (f"not differentiable at {self.where} = {fmt(self.at)}: one-sided slopes {fmt(self.left)} "
                     f"and {fmt(self.right)}; chainviz uses {self.symbol}′({fmt(self.at)}) = {fmt(self.used)}")

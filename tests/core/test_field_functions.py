@@ -119,7 +119,7 @@ def test_a_function_with_a_kink_at_x_is_named_not_averaged_silently():
     at = jacobian_at(np.abs, [0.0, 1.0])
     assert at.check.status == "kink"
     assert "f is not differentiable at x = (0, 1)" in at.check.text
-    assert "one-sided slopes of f₁ in x₁ are −1 and 1" in at.check.text
+    assert "f₁ has one-sided slopes −1 and 1 in x₁" in at.check.text
     assert at.check.text.endswith("their average 0")
 
 

@@ -553,7 +553,7 @@ def test_a_wrong_hand_derived_jacobian_is_flagged_in_the_subtitle():
 def test_a_kink_of_f_at_x_is_named():
     e = JacobianExplorer(np.abs, [0.0, 1.0])
     assert e.check.status == "kink"
-    assert "not differentiable at x = (0, 1)" in subtitle(e) and "slopes of f₁ in x₁ are −1 and 1" in subtitle(e)
+    assert "not differentiable at x = (0, 1)" in subtitle(e) and "f₁ has one-sided slopes −1 and 1 in x₁" in subtitle(e)
     e.sliders[0].value = 0.5  # off the kink: J = diag(sign x) = diag(1, 1)
     assert e.check.status == "ok" and close3(z(e, 1), [[1, 0], [0, 1]])
 
