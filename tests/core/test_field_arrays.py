@@ -117,3 +117,11 @@ def test_widths_as_a_column_or_matrix_are_the_plain_list():
     for points, exc in [(0, ValueError), ("6", TypeError), (True, TypeError), (2.5, TypeError)]:
         with pytest.raises(exc, match="points must be a whole number from 1 to 50"):
             check_measurable([100, 10], points=points)
+
+
+def test_a_label_held_in_a_numpy_scalar_or_0_d_array_is_that_label():
+    for label in (np.int64(1), np.array(1), np.array(1.0), 1.0):
+        assert cv.SoftmaxCrossEntropy(label).label == 1
+    for label, exc in [(np.array([1]), TypeError), (True, TypeError), (np.array(0.5), TypeError)]:
+        with pytest.raises(exc, match="label must be a whole number"):
+            cv.SoftmaxCrossEntropy(label)
