@@ -33,6 +33,10 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(".core.examples", __name__)
+    if name == "config":  # run-time settings (how plotly.js reaches the page)
+        import importlib
+
+        return importlib.import_module(".config", __name__)
     if name == "demos":  # one-liners that open an explorer on them
         import importlib
 
@@ -41,7 +45,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_WIDGETS) + ["examples", "demos"])
+    return sorted(list(globals()) + list(_WIDGETS) + ["examples", "demos", "config"])
 
 
 __all__ = [

@@ -113,6 +113,8 @@ def _number(v: Any) -> float | str:
 def _kind(x: Any) -> str:
     if isinstance(x, Mapping):
         return "a dict"
+    if isinstance(x, (set, frozenset)):
+        return "a set"
     if isinstance(x, str):
         return f"the text {x!r}"
     if x is None:
@@ -264,8 +266,8 @@ def _judge_dict(answer: Any, truth: Mapping, name: str) -> Verdict:
     if answer is Ellipsis:
         return Verdict(False, f"not yet: replace the ... in {name} with your answers")
     if not isinstance(answer, Mapping):
-        wanted = ", ".join(repr(k) for k in keys)
-        return Verdict(False, f"not yet: {name} should be a dict with the keys {wanted}; "
+        wanted = ("the key " if len(keys) == 1 else "the keys ") + ", ".join(repr(k) for k in keys)
+        return Verdict(False, f"not yet: {name} should be a dict with {wanted}; "
                               f"yours is {_kind(answer) or 'a ' + type(answer).__name__}")
     found = {k: _find(answer[k], truth[k], f"{name}[{k!r}]") for k in keys if k in answer}
     missing = [f"{k!r}" for k in keys if k not in answer]

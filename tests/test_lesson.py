@@ -135,6 +135,7 @@ def test_a_dict_of_answers_is_one_line():
     assert said({"J_f": (3, 5)}, SHAPES, "my_shapes") == "not yet: my_shapes has no 'J_g' and 'J_h'"
     assert said([3, 5], SHAPES, "my_shapes") == (
         "not yet: my_shapes should be a dict with the keys 'J_f', 'J_g', 'J_h'; yours is a list")
+    assert said({1, 2}, {"a": 1}, "d") == "not yet: d should be a dict with the key 'a'; yours is a set"
 
 
 WHATEVER = [..., [[..., ...], [..., ...]], [[1, 2], [3]], [[1, 2, 3]], "two", None, {"a": 1}, {1, 2}, object(),

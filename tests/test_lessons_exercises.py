@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from answer_search import grid_shows, searchable, text_shows
 from notebook_tool import tool
 
 ROOT = Path(__file__).resolve().parents[1]
-GRID_TOL = 0.005  # a figure shows 3 significant digits; an entry within this is the answer drawn
 
 
 
@@ -44,76 +44,6 @@ def _role(cell) -> str | None:
 
 
 LESSONS = [n for n in tool().names() if any(_role(c) == "check" for c in tool().build(n).cells)]
-
-
-# -- recognising an answer -----------------------------------------------------------------
-
-_NUMBER = re.compile(r"(?<![\w.])[−-]?\d+(?:\.(\d+))?(?:[eE][−-]?\d+)?")
-_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}\b|rgba?\([^)]*\)")
-_TAG = re.compile(r"<[^>]*>")
-_INDEX = re.compile(r"(?<=[\w\])′'])\[[^\]]*\]")  # J[1,0], x[0]: where an entry is, not a value
-
-
-def numbers_in(text: str) -> list[tuple[float, int]]:
-    """Every number written in ``text`` with its count of decimals; colours and HTML tags skipped."""
-    text = _INDEX.sub(" ", _TAG.sub(" ", _COLOR.sub(" ", text))).replace(",", "")
-    out = []
-    for m in _NUMBER.finditer(text):
-        token = m.group(0).replace("−", "-")
-        decimals = len(m.group(1) or "")
-        out.append((float(token), decimals if "e" not in token.lower() else 6))
-    return out
-
-
-def _shows(printed: tuple[float, int], truth: float, alone: bool) -> bool:
-    value, decimals = printed
-    if decimals == 0:
-        return float(truth).is_integer() and value == truth
-    if alone and decimals < 2:  # one number at one decimal says too little to be the answer
-        return False
-    return abs(value - truth) <= 0.5 * 10.0 ** -decimals + 1e-12
-
-
-def searchable(answer) -> bool:
-    a = np.asarray(answer, dtype=float).ravel()
-    return not (np.all(a == np.round(a)) and a.size < 3)
-
-
-def text_shows(text: str, answer) -> bool:
-    """The answer's entries, in order, as consecutive numbers written in ``text``."""
-    a = np.asarray(answer, dtype=float).ravel()
-    found = numbers_in(text)
-    return any(all(_shows(found[i + k], a[k], a.size == 1) for k in range(a.size))
-               for i in range(len(found) - a.size + 1))
-
-
-def _blocks(G: np.ndarray, A: np.ndarray) -> bool:
-    r, k = A.shape
-    R, K = G.shape
-    for i in range(R - r + 1):
-        for j in range(K - k + 1):
-            window = G[i:i + r, j:j + k]
-            if np.all(np.abs(window - A) <= GRID_TOL):  # NaN (a blank cell) never matches
-                return True
-    return False
-
-
-def grid_shows(grid, answer) -> bool:
-    """The answer as a block of cells of ``grid`` (2-D), a row or column of it, or a diagonal."""
-    G = np.atleast_2d(np.asarray(grid, dtype=float))
-    if G.ndim != 2:
-        return False
-    A = np.asarray(answer, dtype=float)
-    if A.ndim == 2 and min(A.shape) > 1:
-        return _blocks(G, A)
-    a = A.ravel()
-    if a.size == 1:
-        return bool(np.any(np.abs(G - a[0]) <= GRID_TOL))
-    if _blocks(G, a[None, :]) or _blocks(G, a[:, None]):
-        return True
-    n = a.size  # a slope factor is drawn as diag(a): look along every diagonal
-    return any(np.all(np.abs(np.diagonal(G[i:i + n, j:j + n]) - a) <= GRID_TOL)
-               for i in range(G.shape[0] - n + 1) for j in range(G.shape[1] - n + 1))
 
 
 # -- what a page shows ---------------------------------------------------------------------
@@ -316,3 +246,68 @@ def test_unanswered_checks_say_once_which_answer_is_missing(name):
         assert len(set(lines)) == len(lines), f"{name}: the same line twice:\n{stdout}"
         for line in lines:
             assert line.startswith("not yet: replace the ... in "), line
+
+
+# -- the explorer's exercise mode (the contract the notebooks rely on) ---------------------------
+
+
+def _truths(app) -> dict:
+    """What each exercise name asks for, computed by the core (not by the figure's views)."""
+    net, x = app.net, app.x
+    rows = {r.text: r.values for r in net.reverse_sweep(x, app.loss)}
+    return {"D1": net.forward(x).slopes[0], "J": net.jacobian(x), "dL/dy": rows["∂L/∂y"],
+            "dL/da1": rows["∂L/∂a₁"], "dL/dz1": rows["∂L/∂z₁"], "dL/dx": rows["∂L/∂x"]}
+
+
+def _drawn(app, answer) -> list[str]:
+    strings, arrays, seen = [], [], set()
+    page_of(app, strings, arrays, seen)
+    return ([f"in a figure array of shape {g.shape}" for g in arrays if g is not None and g.ndim <= 2
+             and grid_shows(g, answer)] + [f"in the text {t[:120]!r}" for t in strings if text_shows(t, answer)])
+
+
+@pytest.fixture(scope="module")
+def explorer_class():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import chainviz as cv
+
+        return cv.ChainRuleExplorer
+
+
+@pytest.mark.parametrize("name", ["D1", "J", "dL/dy", "dL/da1", "dL/dz1", "dL/dx"])
+def test_exercise_mode_hides_what_would_give_the_answer_away(explorer_class, name):
+    app = explorer_class(quiz=[name])
+    truth = _truths(app)[name]
+    assert _drawn(explorer_class(), truth), f"{name} is not drawn even without a quiz: the search is broken"
+    assert _drawn(app, truth) == [], f"quiz={[name]}: the answer is on the page"
+
+
+def test_a_check_reveals_only_when_every_entry_is_right(explorer_class):
+    app = explorer_class(quiz=["J"])
+    J = _truths(app)["J"]
+    wrong = J.copy()
+    wrong[0, 1] += 0.5
+    app.answer("J", wrong)
+    ok = app.check("J")["J"]
+    assert ok.shape == J.shape and ok.sum() == J.size - 1 and not ok[0, 1]
+    assert _drawn(app, J) == [], "5 of 6 right revealed J"
+    strings, seen = [], set()
+    page_of(app, strings, [], seen)
+    said = " ".join(strings)
+    assert re.search(r"\[0,\s?1\]", said), "the message does not name the entry that is off"
+    assert "revealed" not in said
+    app.answer("J", J + 0.004)
+    assert app.check("J")["J"].all()
+    assert _drawn(app, J), "all right, and J is still hidden"
+
+
+def test_show_answer_reveals_and_says_it_was_shown(explorer_class):
+    app = explorer_class(quiz=["D1", "J"])
+    truths = _truths(app)
+    app.show_answer("J")
+    assert _drawn(app, truths["J"])
+    assert _drawn(app, truths["D1"]) == [], "showing J must not show D1"
+    strings, seen = [], set()
+    page_of(app, strings, [], seen)
+    assert re.search(r"\bshown\b", " ".join(strings), re.I), "nothing says the answer was shown"

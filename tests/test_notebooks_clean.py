@@ -231,3 +231,19 @@ def test_the_readme_install_puts_voila_in_the_venv():
     assert any(re.match(r"voila\b", d) for d in extras["lab"])
     assert any(re.match(r"jupytext\b", d) for d in extras["lab"]) and any(re.match(r"jupytext\b", d) for d in extras["test"])
     assert any(re.match(r"notebook\b", d) for d in extras["test"])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_source_opened_and_saved_in_jupyterlab_is_unchanged(name, tmp_path):
+    # what JupyterLab does with jupytext installed: Open With → Notebook reads the .py through
+    # jupytext's contents manager; saving writes it back (with the kernel's language_info added)
+    from jupytext import TextFileContentsManager
+
+    text = (tool().SOURCE_DIR / f"{name}.py").read_text(encoding="utf-8")
+    (tmp_path / f"{name}.py").write_text(text, encoding="utf-8")
+    cm = TextFileContentsManager(root_dir=str(tmp_path))
+    model = cm.get(f"{name}.py", type="notebook")
+    assert any(c.metadata.get("slideshow") for c in model["content"].cells) == ("slideshow=" in text)
+    model["content"].metadata["language_info"] = tool().language_info()
+    cm.save(model, f"{name}.py")
+    assert (tmp_path / f"{name}.py").read_text(encoding="utf-8") == text

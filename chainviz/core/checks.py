@@ -14,7 +14,8 @@ How typed text is read (:func:`parse_number`, :func:`parse_number_list`)
   (``0,5`` is one half). A comma between a group of one to three digits (not
   starting with 0) and exactly three digits — ``1,000``, ``12,500``, ``1,234.5`` —
   reads as a thousands separator in English and as a decimal comma elsewhere, so it
-  is refused with a message saying what to type (``1000`` or ``1.000``).
+  is refused with a message saying what to type (``1000`` or ``1.000``); so is a
+  comma together with ``_`` (``1_000,5``: which one groups thousands?).
 - A list of numbers (the widths of :class:`ModeCostExplorer`): entries are separated
   by commas, semicolons or spaces, so a comma is never a decimal point there; the
   same thousands-like ``12,500`` is refused (12500, or the two widths 12 and 500?).
@@ -40,20 +41,10 @@ def _short(value, most: int = 60) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
-def _described(value) -> str:
-    """What a non-array object is, in words: ``'a dict {'a': 1}'``, ``'a chainviz Net'``."""
-    kind = type(value).__name__
-    if kind == "Net":
-        return "a chainviz Net"
-    article = "an" if kind[:1].lower() in "aeiou" else "a"
-    return f"{article} {kind} {_short(value, 40)}"
-
-
 def describe(value) -> str:
     """What ``value`` is, with its real shape, for a message: ``'a list of 2 matrices (4×3, 2×4)'``,
     ``'a 4×3 array'``, ``'a chainviz Net'``, ``'a dict'``."""
-    if isinstance(value, (list, tuple)) and value and all(np.ndim(v) == 2 for v in value if _array_like(v)) \
-            and all(_array_like(v) for v in value):
+    if isinstance(value, (list, tuple)) and value and all(_array_like(v) and np.ndim(v) == 2 for v in value):
         shapes = ", ".join(shape_text(np.shape(v)) for v in value)
         return f"a {type(value).__name__} of {len(value)} matri{'x' if len(value) == 1 else 'ces'} ({shapes})"
     if isinstance(value, np.ndarray):
@@ -63,10 +54,13 @@ def describe(value) -> str:
     if value is None:
         return "None"
     kind = type(value).__name__
-    if kind == "Net":
-        return "a chainviz Net"
-    article = "an" if kind[:1].lower() in "aeiou" else "a"
-    return f"{article} {kind}"
+    return "a chainviz Net" if kind == "Net" else f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+
+
+def _described(value) -> str:
+    """:func:`describe` with the object's own text: ``'a dict {'a': 1}'``."""
+    what = describe(value)
+    return what if what == "a chainviz Net" else f"{what} {_short(value, 40)}"
 
 
 def _array_like(v) -> bool:
@@ -195,9 +189,9 @@ def _clean(text) -> str:
 
 
 def _thousands_message(where: str, s: str) -> str:
-    plain = s.replace(",", "")
+    plain = s.replace(",", "").replace("_", "")
     readings = plain
-    if s.count(",") == 1 and "." not in s:
+    if s.count(",") == 1 and "." not in s and "_" not in s:
         readings = f"{plain} or {float(s.replace(',', '.')):g}"
     return (f"{where}: {_short(s)} is ambiguous (a thousands separator or a decimal comma?): type "
             f"{readings}. Thousands separators are not read; a comma is a decimal point unless "
@@ -230,7 +224,7 @@ def parse_number(text, where: str, limit: float = MAX_ENTRY) -> float:
         if not s:
             raise ValueError(f"{where} is empty: type a number")
         shown = _short(s)
-        if _THOUSANDS.fullmatch(s):
+        if _THOUSANDS.fullmatch(s) or ("," in s and "_" in s):
             raise ValueError(_thousands_message(where, s))
         if _NON_FINITE.fullmatch(s):
             raise ValueError(f"{where}: {shown} is not a finite number")
@@ -249,6 +243,8 @@ def parse_number(text, where: str, limit: float = MAX_ENTRY) -> float:
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 # "12,500" inside a list: the widths 12 and 500, or the number 12500?
 _LIST_THOUSANDS = re.compile(r"(?<![\d.,_])[+-]?[1-9]\d{0,2},\d{3}(?![\d_])", re.ASCII)
+# "1_000,500": one number grouped two ways, or two entries?
+_LIST_MIXED = re.compile(r"\d+_[\d_]*,\d+|\d+,\d[\d_]*_\d+", re.ASCII)
 _LIST_ENTRY = re.compile(
     rf"(?P<sign>[+-]?)(?:(?P<base>{_DIGITS})(?:\^|\*\*)(?P<power>{_DIGITS})"
     rf"|(?P<plain>(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?))", re.ASCII)
@@ -273,6 +269,10 @@ def parse_number_list(text, what: str = "widths", example: str = "1000000, 1000,
     s = _clean(text)
     if not s:
         raise ValueError(f"{what} is empty: type numbers like {example}")
+    mixed = _LIST_MIXED.search(s)
+    if mixed:
+        raise ValueError(f"{what}: {mixed.group(0)!r} is ambiguous: '_' groups digits and ',' separates entries; "
+                         f"separate entries with a comma and a space or a semicolon")
     amb = _LIST_THOUSANDS.search(s)
     if amb:
         t = amb.group(0)

@@ -49,111 +49,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from .activations import get_activation
+from .differences import DTYPE_NAMES, EPS, Differences, difference_points
 from .notation import fmt, stage_name, sub
-
-EPS = float(np.finfo(float).eps)
-_DTYPE_NAMES = {float(np.finfo(t).eps): np.dtype(t).name for t in (np.float16, np.float32, np.float64)}
-
-
-# -- the differences ---------------------------------------------------------------------------
-def difference_points(x: np.ndarray, step: float, precision: float, wide: bool, given: bool = True):
-    """The points ``[x + h e_j]_j, [x − h e_j]_j`` (and ``± 2h`` when ``wide``) as columns of
-    ``P`` ``(n, 2n or 4n)``, with the half-steps actually taken ``h`` ``(n,)`` and ``h2`` ``(n,)``.
-
-    Raises ``ValueError`` when a step does not change ``x`` (below its precision) or is so
-    small that ``f``'s rounding would leave fewer than 2 correct digits.
-    """
-    n = x.size
-    nominal = step * np.maximum(1.0, np.abs(x))
-    h = ((x + nominal) - (x - nominal)) / 2  # x ± h are rounded: divide by what was taken
-    tiny = precision * np.maximum(1.0, np.abs(x)) / np.where(h == 0, 1.0, h) > 1e-2
-    if (h == 0).any() or (given and tiny.any()):
-        j = int(np.argmax(h == 0)) if (h == 0).any() else int(np.argmax(tiny))
-        where = f"x[{j}] = {x[j]:.6g}"
-        if h[j] == 0:
-            raise ValueError(f"eps = {step:g} gives a step of {nominal[j]:.2g} at {where}, below x's precision "
-                             f"(numbers next to it are {np.spacing(abs(x[j])):.2g} apart): use a larger eps, "
-                             f"or leave eps unset")
-        name = _DTYPE_NAMES.get(precision, "its precision")
-        raise ValueError(f"eps = {step:g} is too small for f, which returns {name} (about "
-                         f"{round(-math.log10(precision))} significant digits): differences with step "
-                         f"{nominal[j]:.2g} at {where} would keep fewer than 2 of them; use eps ≥ "
-                         f"{100 * precision:.2g}, or leave eps unset (then eps = "
-                         f"{precision ** (1 / 3) if precision > EPS else 1e-6:.2g})")
-    eye = np.eye(n)
-    cols = [x[:, None] + eye * nominal, x[:, None] - eye * nominal]
-    h2 = None
-    if wide:
-        cols += [x[:, None] + 2 * eye * nominal, x[:, None] - 2 * eye * nominal]
-        h2 = ((x + 2 * nominal) - (x - 2 * nominal)) / 2
-    return np.concatenate(cols, axis=1), h, h2
-
-
-@dataclass(frozen=True)
-class Differences:
-    """Central differences of ``f: R^n -> R^m`` at ``x`` and the values they came from.
-
-    ``fx`` ``(m,)`` (None when ``f(x)`` itself was not evaluated); ``plus``/``minus`` ``(m, n)``: column ``j`` is ``f(x ± h_j e_j)``;
-    ``h`` ``(n,)`` the half-steps actually taken; ``plus2``/``minus2``/``h2`` the same
-    at twice the step (None unless taken); ``precision`` the machine epsilon of ``f``'s
-    values; ``eps`` the relative step (``h_j ≈ eps·max(1, |x_j|)``).
-    """
-
-    x: np.ndarray
-    fx: np.ndarray | None
-    h: np.ndarray
-    plus: np.ndarray
-    minus: np.ndarray
-    h2: np.ndarray | None
-    plus2: np.ndarray | None
-    minus2: np.ndarray | None
-    precision: float
-    eps: float
-
-    @cached_property
-    def J(self) -> np.ndarray:
-        """``(m, n)``: the central-difference Jacobian with step ``h``."""
-        return (self.plus - self.minus) / (2 * self.h)
-
-    @cached_property
-    def J_wide(self) -> np.ndarray | None:
-        """``(m, n)``: the same with step ``2h`` (None if not taken)."""
-        return None if self.plus2 is None else (self.plus2 - self.minus2) / (2 * self.h2)
-
-    def noise(self) -> np.ndarray:
-        """``(m,)``: the rounding error ``δ_i`` assumed in each output, ``4·ε_f·max|f_i|``."""
-        values = [self.plus, self.minus] + ([self.fx[:, None]] if self.fx is not None else []) \
-            + ([self.plus2, self.minus2] if self.plus2 is not None else [])
-        return 4 * self.precision * np.max(np.abs(np.concatenate(values, axis=1)), axis=1)
-
-    def error_bound(self, noise: np.ndarray | None = None, richardson: bool = True) -> np.ndarray:
-        """``(m, n)``: how far each entry of :attr:`J` may be from the derivative (module docstring).
-
-        ``noise`` ``(m,)`` replaces :meth:`noise` when the caller knows better (a net's
-        forward-error bound); ``richardson=False`` leaves out the truncation estimate.
-        """
-        delta = self.noise() if noise is None else np.asarray(noise, dtype=float)
-        J = self.J
-        bound = delta[:, None] / self.h[None, :]
-        if self.precision > EPS:  # f rounds x ± h to its own precision before using them
-            bound = bound + self.precision * np.maximum(1.0, np.abs(self.x))[None, :] / self.h[None, :] * np.abs(J)
-        if richardson and self.plus2 is not None:
-            bound = bound + np.abs(self.J_wide - J)
-        return bound
-
-    def digits(self, noise: np.ndarray | None = None) -> int | None:
-        """How many significant digits :attr:`J` is good to (0–16), relative to its largest
-        entry; None when ``J`` is all zero."""
-        scale = float(np.max(np.abs(self.J)))
-        if scale == 0:
-            return None
-        rel = float(np.max(self.error_bound(noise))) / scale
-        return 16 if rel <= 1e-16 else max(0, min(16, int(math.floor(-math.log10(rel)))))
 
 
 # -- the verdict -------------------------------------------------------------------------------
@@ -181,9 +82,9 @@ class KinkAt:
 
     def sentence(self, against: str = "central differences") -> str:
         if self.used is None:
-            return (f"not differentiable at {self.where}: the one-sided slopes of {self.component} are "
-                    f"{fmt(self.left)} and {fmt(self.right)}; {against} give their average "
-                    f"{fmt((self.left + self.right) / 2)}")
+            output, _, wrt = self.component.partition(" in ")
+            return (f"not differentiable at {self.where}: {output} has one-sided slopes {fmt(self.left)} and "
+                    f"{fmt(self.right)} in {wrt}; {against} give their average {fmt((self.left + self.right) / 2)}")
         if self.exact:
             return (f"not differentiable at {self.where} = {fmt(self.at)}: one-sided slopes {fmt(self.left)} "
                     f"and {fmt(self.right)}; chainviz uses {self.symbol}′({fmt(self.at)}) = {fmt(self.used)}")
@@ -248,12 +149,16 @@ def compare(J, reference, tolerance, *, label: str = "J", against: str = "centra
     diff = np.where(mask, np.abs(J - np.where(mask, ref, 0.0)), 0.0)
     if not mask.any():
         return JacobianCheck("ok", 0.0, 0.0, f"✓ {label}: nothing {against} can judge here")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / tol)
     i, j = (int(v) for v in np.unravel_index(int(np.argmax(np.where(mask, ratio, -1.0))), J.shape))
     error, limit = float(diff[i, j]), float(tol[i, j])
     if error <= limit:
         scale = float(np.max(np.where(mask, np.maximum(np.abs(J), np.abs(ref)), 0.0)))
+        widest = float(np.max(np.where(mask, tol, 0.0)))
+        if widest >= scale > 0:  # the differences cannot resolve numbers this small: say so
+            return JacobianCheck("ok", error, limit, f"✓ {label} is within the ±{widest:.0e} that {against} "
+                                 f"can resolve here", (i, j))
         return JacobianCheck("ok", error, limit,
                              f"✓ {label} agrees with {against} {_agreement(float(diff.max()), scale)}", (i, j))
     return JacobianCheck("mismatch", error, limit,
@@ -281,22 +186,23 @@ def _names(symbol: str, k: int) -> list[str]:
 
 
 def check_function(J, D: Differences, *, name: str = "f", label: str = "J", extra=None,
-                   against: str = "central differences") -> JacobianCheck:
+                   against: str = "central differences", arg: str = "x") -> JacobianCheck:
     """Judge ``J`` ``(m, n)`` against the differences ``D`` of a plain function ``name``.
 
     ``J=None`` judges the differences themselves: ``"ok"`` with how many digits they
     are good to, or ``"kink"`` where ``f`` has one. ``extra`` ``(m, n)`` is added to the
-    tolerance (the known error of ``J``, e.g. of differenced factors).
+    tolerance (the known error of ``J``, e.g. of differenced factors). ``arg`` is what
+    messages call the function's argument (``u`` for the outer function of a composition).
     """
     bound = D.error_bound()
-    kinks, affected = _function_kinks(D, name)
+    kinks, affected = _function_kinks(D, name, arg)
     if J is None:
         if kinks:
             k = kinks[0]
             return JacobianCheck("kink", 0.0, float(bound.max()), f"{name} is {k.sentence()}", None, tuple(kinks))
         digits = D.digits()
         good = f"good to about {digits} digits" if digits is not None else f"all within {float(bound.max()):.0e} of 0"
-        precision = _DTYPE_NAMES.get(D.precision, "")
+        precision = DTYPE_NAMES.get(D.precision, "")
         why = f" ({name} returns {precision})" if D.precision > EPS and precision else ""
         return JacobianCheck("ok", 0.0, float(bound.max()), f"J by central differences, {good}{why}")
     J = np.atleast_2d(np.asarray(J, dtype=float))
@@ -309,7 +215,7 @@ def check_function(J, D: Differences, *, name: str = "f", label: str = "J", extr
     return check
 
 
-def _function_kinks(D: Differences, name: str):
+def _function_kinks(D: Differences, name: str, arg: str = "x"):
     """Kinks of a plain function at ``x``, from its one-sided slopes at steps ``h`` and ``2h``."""
     n = D.x.size
     if D.plus2 is None or D.fx is None:
@@ -320,8 +226,8 @@ def _function_kinks(D: Differences, name: str):
     gap2 = (D.plus2 - fx) / D.h2 - (fx - D.minus2) / D.h2  # ≈ 2h·f'', or the same jump
     noise = 8 * D.noise()[:, None] / D.h[None, :] + 1e-8 * (np.abs(right) + np.abs(left))
     kinked = (np.abs(gap) > noise) & (np.abs(gap2 - gap) <= 0.25 * np.abs(gap))
-    outs, ins = _names(name, D.fx.size), _names("x", n)
-    point = "x = (" + ", ".join(fmt(v, 4) for v in D.x) + ")"
+    outs, ins = _names(name, D.fx.size), _names(arg, n)
+    point = f"{arg} = (" + ", ".join(fmt(v, 4) for v in D.x) + ")"
     found = [KinkAt(point, float(D.x[j]), float(D.x[j]), float(left[i, j]), float(right[i, j]), None, True,
                     component=f"{outs[i]} in {ins[j]}") for i, j in zip(*np.nonzero(kinked))]
     return found, kinked.any(axis=0)
@@ -329,30 +235,38 @@ def _function_kinks(D: Differences, name: str):
 
 # -- a net -------------------------------------------------------------------------------------
 def _forward_all(net, P: np.ndarray):
-    """``(Y (m, k), [Z_l (d_l, k)])``: the net at every column of ``P``, keeping pre-activations."""
-    A, Zs = P, []
+    """``(Y (m, k), [Z_l (d_l, k)], [A_l (d_l, k)])``: the net at every column of ``P``, keeping
+    the pre-activations and the activations (``A_0 = P``)."""
+    A, Zs, As = P, [], [P]
     with np.errstate(over="ignore", invalid="ignore"):
         for W, b, name in zip(net.weights, net.biases, net.activations):
             Z = W @ A + b[:, None]
-            Zs.append(Z)
             A = get_activation(name).f(Z)
-    return A, Zs
+            Zs.append(Z)
+            As.append(A)
+    return A, Zs, As
 
 
-def _net_noise(net, trace) -> np.ndarray:
-    """``(m,)``: a bound on the rounding error of the net's output at ``x`` (module docstring)."""
+#: The absolute rounding of one operation near zero: the spacing of subnormal floats.
+TINY = float(np.finfo(float).smallest_subnormal)
+
+
+def _net_noise(net, Zs, As) -> np.ndarray:
+    """``(m,)``: a bound on the rounding error of the net's output at any of the points evaluated
+    (columns of ``Zs``/``As``), by the recursion in the module docstring, with the largest
+    magnitudes and slopes over those points."""
     E = np.zeros(net.n)
     for l, (W, b, name) in enumerate(zip(net.weights, net.biases, net.activations)):
         act = get_activation(name)
-        a_prev, z, a = trace.activations[l], trace.zs[l], trace.activations[l + 1]
+        a_prev, Z, a = (np.abs(M).max(axis=1) for M in (As[l], Zs[l], As[l + 1]))
         k = W.shape[1] + 1
         gamma = k * EPS / (1 - k * EPS)
         absW = np.abs(W)
-        Ez = absW @ E + gamma * (absW @ np.abs(a_prev) + np.abs(b))
-        slope = np.abs(act.df(z))
+        Ez = absW @ E + gamma * (absW @ a_prev + np.abs(b)) + k * TINY
+        slope = np.abs(act.df(Zs[l])).max(axis=1)
         for kink in act.kinks:  # at a kink the value moves with the larger one-sided slope
-            slope = np.where(z == kink.at, max(abs(kink.left), abs(kink.right)), slope)
-        E = slope * Ez + 4 * EPS * np.abs(a)
+            slope = np.where((Zs[l] == kink.at).any(axis=1), max(slope.max(), abs(kink.left), abs(kink.right)), slope)
+        E = slope * Ez + 4 * EPS * a + 4 * TINY
     return E
 
 
@@ -394,27 +308,45 @@ def check_net(net, x: np.ndarray, J: np.ndarray, trace, factors) -> tuple[Jacobi
     """Judge a net's Jacobian ``J`` ``(m, n)`` at ``x`` against central differences (module docstring).
 
     ``trace`` is the forward pass at ``x`` and ``factors`` the matrices whose product is ``J``.
-    Returns the verdict and the differences (their ``J`` is what :attr:`Snapshot.J_check` measures).
-    The step ``2h`` is taken only when ``J`` fails the rounding-only tolerance: the
-    Richardson term can only widen it, so a pass without it is a pass (and the
-    common case costs one batched pass over ``2n + 1`` points).
+    Returns the verdict and the differences with step ``h = 10⁻⁶·max(1, |x_j|)`` (their
+    ``J`` is what :attr:`Snapshot.J_check` measures).
+
+    In stages, so the common case costs one batched pass over ``2n + 1`` points:
+    the rounding-only tolerance first (the Richardson term can only widen it, so a
+    pass is a pass); if that fails, the step ``2h`` as well; and where truncation then
+    dominates (large weights on unsaturated units: ``z`` moves by more than its own
+    scale within the step), a smaller step per column, ``h·(R/2T)^(1/3)`` (at most
+    1000 times smaller), which balances rounding ``R`` against truncation ``T``,
+    before the verdict.
     """
     n = x.size
-    step = 1e-6
-    P, h, h2 = difference_points(x, step, EPS, True)
-    Y, Zs = _forward_all(net, np.concatenate([x[:, None], P[:, :2 * n]], axis=1))
-    D = Differences(x=x, fx=Y[:, 0], h=h, plus=Y[:, 1:n + 1], minus=Y[:, n + 1:], h2=None, plus2=None,
-                    minus2=None, precision=EPS, eps=step)
-    affected, kinks = _kinks_crossed(net, Zs, n, 2)
-    noise = _net_noise(net, trace)
-    own = _product_rounding(factors)
+    own = _product_rounding(factors) + len(factors) * TINY
+
+    def take(step, wide):
+        P, h, h2 = difference_points(x, step, EPS, wide, given=False)
+        Y, Zs, As = _forward_all(net, np.concatenate([x[:, None], P], axis=1))
+        blocks = [Y[:, 1 + r * n:1 + (r + 1) * n] for r in range(4 if wide else 2)] + [None, None]
+        D = Differences(x=x, fx=Y[:, 0], h=h, plus=blocks[0], minus=blocks[1], h2=h2, plus2=blocks[2],
+                        minus2=blocks[3], precision=EPS, eps=step)
+        return D, _net_noise(net, Zs, As), *_kinks_crossed(net, Zs, n, 4 if wide else 2)
+
+    D, noise, affected, kinks = take(1e-6, False)
     strict = 2 * D.error_bound(noise, richardson=False) + own
     check = _verdict(J, D, strict, strict, kinks, affected, "J", "central differences")
     if check.status != "mismatch":
         return check, D
-    Y2, Zs2 = _forward_all(net, np.concatenate([x[:, None], P[:, 2 * n:]], axis=1))
-    D = Differences(x=x, fx=D.fx, h=h, plus=D.plus, minus=D.minus, h2=h2, plus2=Y2[:, 1:n + 1],
-                    minus2=Y2[:, n + 1:], precision=EPS, eps=step)
-    wide_affected, _ = _kinks_crossed(net, Zs2, n, 2)  # a kink within 2h spoils D(2h): judge strictly
-    fair = np.where(wide_affected[None, :], strict, 2 * D.error_bound(noise) + own)
-    return _verdict(J, D, fair, strict, kinks, affected, "J", "central differences"), D
+    first, step = D, 1e-6
+    for attempt in range(2):
+        D, noise, affected, kinks = take(step, True)  # a kink within 2h spoils D(2h): judged strictly below
+        rounding = D.error_bound(noise, richardson=False)
+        strict = 2 * rounding + own
+        fair = np.where(affected[None, :], strict, 2 * D.error_bound(noise) + own)
+        check = _verdict(J, D, fair, strict, kinks, affected, "J", "central differences")
+        truncation = np.abs(D.J_wide - D.J) / 3
+        R, T = rounding.max(axis=0), truncation.max(axis=0)
+        coarse = (T > 4 * R) & ~affected
+        if attempt or not coarse.any():
+            break
+        shrink = np.where(coarse, np.cbrt(R / (2 * np.where(T > 0, T, 1.0))), 1.0)
+        step = step * np.clip(shrink, 1e-3, 1.0)
+    return check, first

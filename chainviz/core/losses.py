@@ -93,6 +93,8 @@ class SoftmaxCrossEntropy(Loss):
 
     def __post_init__(self):
         label = self.label
+        if isinstance(label, np.ndarray) and label.ndim == 0:
+            label = label.item()  # a 0-d array is the number it holds
         if isinstance(label, (bool, np.bool_)) or not isinstance(label, numbers.Integral):
             if not isinstance(label, (bool, np.bool_)) and isinstance(label, numbers.Real) and float(label).is_integer():
                 label = int(label)

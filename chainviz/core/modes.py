@@ -76,7 +76,9 @@ class ModeCost:
 def check_widths(widths) -> tuple[int, ...]:
     """``widths`` as a tuple of positive ints ``(n, d_1, ..., d_L)``, L ≥ 1."""
     if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
-        raise TypeError(f"widths must be a list of layer sizes [n, d1, ..., dL], got {widths!r}")
+        raise TypeError(f"widths must be a list of layer sizes [n, d1, ..., dL], got {widths!r:.60}")
+    if isinstance(widths, np.ndarray) and widths.ndim == 2 and 1 in widths.shape:
+        widths = np.asarray(widths).ravel()  # a column or row (an np.matrix too): the plain list
     widths = list(widths)
     if len(widths) < 2:
         raise ValueError(f"widths needs the input size and at least one layer, got {widths!r}")
@@ -178,12 +180,23 @@ def measurement_sizes(n: int, points: int = 6, spread: float = 32.0) -> list[int
     return sorted({int(round(v)) for v in np.geomspace(lo, n, points)})
 
 
+def _count(value, name: str, most: int) -> int:
+    """A whole number from 1 to ``most`` (not a bool), or a plain-words error naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number from 1 to {most}, got {value!r:.40}")
+    if not 1 <= value <= most:
+        raise ValueError(f"{name} must be a whole number from 1 to {most}, got {value}")
+    return int(value)
+
+
 def check_measurable(widths: Sequence[int], points: int = 6, repeats: int = 3) -> list[int]:
     """The sizes :func:`time_sweeps` would use for ``widths``, or a ``ValueError`` if it is too big.
 
     Measuring runs real forward mode, which holds a ``d × n`` matrix: refuse
-    when that, or the total arithmetic of all repeats, would not fit.
+    when that, or the total arithmetic of all repeats, would not fit. ``points``
+    (sizes of n) and ``repeats`` must be whole numbers from 1 to 50.
     """
+    points, repeats = _count(points, "points", 50), _count(repeats, "repeats", 50)
     w = check_widths(widths)
     cost = mode_cost(w)
     if cost.forward_peak > MAX_MEASURED_CARRIED:

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from .checks import as_matrix, as_vector, describe
-from .notation import shape_text, stage_name, sub
+from .notation import shape_text, stage_name
 from .activations import Activation, get_activation
 from .losses import Loss, as_loss
 

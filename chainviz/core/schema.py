@@ -59,8 +59,9 @@ class Option:
     allowed: Callable[[object], str | None] = field(default=lambda v: None, repr=False)
 
 
-def _between(low: float, high: float, symbol: str, low_open: bool = True) -> Callable[[object], str | None]:
-    rule = f"lie within {low:g} {'<' if low_open else '≤'} {symbol} ≤ {high:g}".replace("e+0", "e").replace("e+", "e")
+def _between(low: float, high: float, symbol: str, low_open: bool = True,
+             shown: str = "") -> Callable[[object], str | None]:
+    rule = f"lie within {low:g} {'<' if low_open else '≤'} {symbol} ≤ {shown or f'{high:g}'.replace('e+0', 'e')}"
     return lambda v: None if (v > low if low_open else v >= low) and v <= high else rule
 
 
@@ -78,7 +79,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("color_limit", "number", None, "fixed symmetric colour limit; null: from the data", nullable=True,
            allowed=_between(0, 1e6, "c")),
     Option("seed", "integer", 0, "seed of Randomize and of random defaults", allowed=_between(0, 2**32 - 1, "seed",
-                                                                                             low_open=False)),
+           low_open=False, shown="2³² − 1")),
     Option("theme", "text", "auto", "colours: follow JupyterLab, or light, or dark",
            allowed=_one_of("auto", "light", "dark")),
     Option("eta", "number", 0.1, "learning rate η of a gradient step", allowed=_between(0, 10, "η")),

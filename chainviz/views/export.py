@@ -62,22 +62,42 @@ def write_html(path, figure, title: str, heading: str = "", note: str = "", plot
 
 
 def _arr(a: np.ndarray) -> str:
-    return repr(np.asarray(a).tolist())
+    return repr((np.asarray(a, dtype=float) + 0.0).tolist())  # full precision, so the snippet is this state
 
 
-_ACT_NUMPY = {
-    "identity": ("lambda z: z", "lambda z: np.ones_like(z)"),
-    "sigmoid": ("lambda z: 1 / (1 + np.exp(-z))", "lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2"),
-    "tanh": ("np.tanh", "lambda z: 1 - np.tanh(z) ** 2"),
-    "relu": ("lambda z: np.maximum(z, 0)", "lambda z: (z > 0).astype(float)"),
-    "leaky_relu": ("lambda z: np.where(z > 0, z, 0.01 * z)", "lambda z: np.where(z > 0, 1.0, 0.01)"),
-    "softplus": ("lambda z: np.log1p(np.exp(z))", "lambda z: 1 / (1 + np.exp(-z))"),
+# numpy: the same formulas as chainviz.core.activations, so the snippet computes what the explorer
+# shows at every state it accepts (saturated ones too: no exp of a large positive number anywhere)
+_NUMPY_DEFS = {
+    "sigmoid": ("def sigmoid(z):  # 1 / (1 + e^-z), split by sign so exp never overflows\n"
+                "    e = np.exp(-np.abs(z))\n"
+                "    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))\n\n"
+                "def dsigmoid(z):\n"
+                "    s = sigmoid(z)\n"
+                "    return s * (1 - s)"),
+    "tanh": ("tanh = np.tanh\n\n"
+             "def dtanh(z):\n"
+             "    return 1 - np.tanh(z) ** 2"),
+    "relu": ("def relu(z):\n"
+             "    return np.maximum(z, 0.0)\n\n"
+             "def drelu(z):  # relu'(0) = 0, as chainviz uses\n"
+             "    return (z > 0).astype(float)"),
+    "leaky_relu": ("def leaky_relu(z):\n"
+                   "    return np.where(z > 0, z, 0.01 * z)\n\n"
+                   "def dleaky_relu(z):  # 0.01 at 0, as chainviz uses\n"
+                   "    return np.where(z > 0, 1.0, 0.01)"),
+    "softplus": ("def softplus(z):  # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): never overflows\n"
+                 "    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))\n\n"
+                 "def dsoftplus(z):  # the sigmoid, split by sign\n"
+                 "    e = np.exp(-np.abs(z))\n"
+                 "    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))"),
 }
-_ACT_TORCH = {"identity": "lambda z: z", "sigmoid": "torch.sigmoid", "tanh": "torch.tanh", "relu": "torch.relu",
-              "leaky_relu": "lambda z: torch.nn.functional.leaky_relu(z, 0.01)",
-              "softplus": "torch.nn.functional.softplus"}
-_ACT_JAX = {"identity": "lambda z: z", "sigmoid": "jax.nn.sigmoid", "tanh": "jnp.tanh", "relu": "jax.nn.relu",
-            "leaky_relu": "lambda z: jax.nn.leaky_relu(z, 0.01)", "softplus": "jax.nn.softplus"}
+# torch and jax: their own stable functions, and their autodiff (the same formulas, mathematically;
+# leaky relu's slope at 0 and relu's are the ones chainviz uses)
+_ACT_TORCH = {"identity": "{}", "sigmoid": "torch.sigmoid({})", "tanh": "torch.tanh({})", "relu": "torch.relu({})",
+              "leaky_relu": "torch.nn.functional.leaky_relu({}, 0.01)",
+              "softplus": "torch.logaddexp({0}, torch.zeros_like({0}))"}
+_ACT_JAX = {"identity": "{}", "sigmoid": "jax.nn.sigmoid({})", "tanh": "jnp.tanh({})", "relu": "jax.nn.relu({})",
+            "leaky_relu": "jnp.where({0} > 0, {0}, 0.01 * {0})", "softplus": "jnp.logaddexp({}, 0.0)"}
 
 
 def _loss_numpy(loss: Loss) -> tuple[str, str]:
@@ -86,8 +106,8 @@ def _loss_numpy(loss: Loss) -> tuple[str, str]:
     if isinstance(loss, Sum):
         return "", "dL_dy = np.ones_like(y)        # L = sum(y)"
     c = loss.label
-    return (f"label = {c}", "p = np.exp(y - y.max()); p /= p.sum()\n"
-            "dL_dy = p - np.eye(len(y))[label]   # L = -log softmax(y)[label]")
+    return (f"label = {c}", "log_p = (y - y.max()) - np.log(np.sum(np.exp(y - y.max())))   # log softmax, no overflow\n"
+            "dL_dy = np.exp(log_p) - np.eye(len(y))[label]   # L = -log softmax(y)[label]")
 
 
 def _loss_expr(loss: Loss, lib: str) -> tuple[str, str]:
@@ -100,49 +120,69 @@ def _loss_expr(loss: Loss, lib: str) -> tuple[str, str]:
     return f"label = {loss.label}", f"-{ls}[label]"
 
 
+def _numpy_snippet(net: Net, x: np.ndarray, loss: Loss) -> str:
+    L, acts = net.depth, net.activations
+    setup, grad = _loss_numpy(loss)
+    defs = [_NUMPY_DEFS[a] for a in dict.fromkeys(acts) if a != "identity"]
+    lines = ["import numpy as np\n"] + [d + "\n" for d in defs]
+    lines += [f"W{l} = np.array({_arr(W)})" for l, W in enumerate(net.weights, 1)]
+    lines += [f"b{l} = np.array({_arr(b)})" for l, b in enumerate(net.biases, 1)]
+    lines += [f"x = np.array({_arr(x)})", setup]
+    prev = "x"
+    for l, a in enumerate(acts, 1):
+        out = "y" if l == L else f"a{l}"
+        value = f"z{l}" if a == "identity" else f"{a}(z{l})"
+        lines.append(f"z{l} = W{l} @ {prev} + b{l}; {out} = {value}   # layer {l}: {a}")
+        prev = out
+    # the chain rule in written order, output side first; an identity layer has no slope factor
+    factors = []
+    for l in range(L, 0, -1):
+        if acts[l - 1] != "identity":
+            factors.append(f"np.diag(d{acts[l - 1]}(z{l}))")
+        factors.append(f"W{l}")
+    J = " @ ".join(factors) if len(factors) > 1 else "W1.copy()"
+    lines += [f"J = {J}   # the chain rule, written order", grad]
+    row = "dL_dy"
+    for l in range(L, 0, -1):
+        if acts[l - 1] != "identity":
+            row = f"({row} * d{acts[l - 1]}(z{l}))"
+        row = f"({row} @ W{l})"
+    lines += [f"dL_dx = {row[1:-1]}   # reverse mode: one row at a time",
+              "print('J =', J.tolist())", "print('dL/dx =', dL_dx.tolist())"]
+    return "\n".join(line for line in lines if line)
+
+
+def _forward_source(net: Net, table: dict) -> str:
+    """``def f(x)`` for torch or jax: one line per layer."""
+    body, prev = [], "x"
+    for l, a in enumerate(net.activations, 1):
+        body.append(f"    z = W{l} @ {prev} + b{l}")
+        body.append(f"    a = {table[a].format('z')}")
+        prev = "a"
+    return "def f(x):\n" + "\n".join(body) + "\n    return a"
+
+
 def code_snippet(net: Net, x: np.ndarray, loss: Loss, framework: str = "numpy") -> str:
-    """Source code that rebuilds ``net``, ``x`` and ``loss`` and prints ``J`` and ``∂L/∂x``.
+    """Source code that rebuilds ``net`` (any depth), ``x`` and ``loss`` and prints ``J`` and ``∂L/∂x``.
 
     The numpy version spells the chain rule out (factors, product, reverse
-    sweep); the torch and jax versions ask those libraries' autodiff instead.
+    sweep) with the same stable formulas as the core, so it gives what the
+    explorer shows at every accepted state, saturated ones included; the torch
+    and jax versions ask those libraries' autodiff, through their own stable
+    sigmoid, softplus (log-add-exp) and log-softmax.
     """
-    if net.depth != 2:
-        raise ValueError("code export is written for two-layer nets")
-    W1, W2 = (np.asarray(w) for w in net.weights)
-    b1, b2 = (np.asarray(b) for b in net.biases)
-    a1, a2 = net.activations
     if framework == "numpy":
-        setup, grad = _loss_numpy(loss)
-        return "\n".join(line for line in [
-            "import numpy as np",
-            f"W1 = np.array({_arr(W1)})",
-            f"W2 = np.array({_arr(W2)})",
-            f"b1 = np.array({_arr(b1)})",
-            f"b2 = np.array({_arr(b2)})",
-            f"x = np.array({_arr(x)})",
-            setup,
-            f"s1, ds1 = {_ACT_NUMPY[a1][0]}, {_ACT_NUMPY[a1][1]}   # {a1}",
-            f"s2, ds2 = {_ACT_NUMPY[a2][0]}, {_ACT_NUMPY[a2][1]}   # {a2}",
-            "z1 = W1 @ x + b1; a1 = s1(z1)",
-            "z2 = W2 @ a1 + b2; y = s2(z2)",
-            "J = np.diag(ds2(z2)) @ W2 @ np.diag(ds1(z1)) @ W1   # the chain rule, written order",
-            grad,
-            "dL_dx = ((dL_dy * ds2(z2)) @ W2 * ds1(z1)) @ W1      # reverse mode: one row at a time",
-            "print('J =', J.tolist())",
-            "print('dL/dx =', dL_dx.tolist())",
-        ] if line)
+        return _numpy_snippet(net, x, loss)
     if framework == "torch":
         setup, L = _loss_expr(loss, "torch")
         return "\n".join(line for line in [
             "import torch",
             "f64 = torch.float64",
-            f"W1 = torch.tensor({_arr(W1)}, dtype=f64)",
-            f"W2 = torch.tensor({_arr(W2)}, dtype=f64)",
-            f"b1 = torch.tensor({_arr(b1)}, dtype=f64)",
-            f"b2 = torch.tensor({_arr(b2)}, dtype=f64)",
+            *[f"W{l} = torch.tensor({_arr(W)}, dtype=f64)" for l, W in enumerate(net.weights, 1)],
+            *[f"b{l} = torch.tensor({_arr(b)}, dtype=f64)" for l, b in enumerate(net.biases, 1)],
             f"x = torch.tensor({_arr(x)}, dtype=f64, requires_grad=True)",
             setup,
-            f"def f(x):\n    return ({_ACT_TORCH[a2]})(W2 @ ({_ACT_TORCH[a1]})(W1 @ x + b1) + b2)",
+            _forward_source(net, _ACT_TORCH),
             "J = torch.autograd.functional.jacobian(f, x)",
             f"y = f(x)\nL = {L}\nL.backward()",
             "print('J =', J.tolist())",
@@ -154,13 +194,11 @@ def code_snippet(net: Net, x: np.ndarray, loss: Loss, framework: str = "numpy") 
             "import jax",
             'jax.config.update("jax_enable_x64", True)',
             "import jax.numpy as jnp",
-            f"W1 = jnp.array({_arr(W1)})",
-            f"W2 = jnp.array({_arr(W2)})",
-            f"b1 = jnp.array({_arr(b1)})",
-            f"b2 = jnp.array({_arr(b2)})",
+            *[f"W{l} = jnp.array({_arr(W)})" for l, W in enumerate(net.weights, 1)],
+            *[f"b{l} = jnp.array({_arr(b)})" for l, b in enumerate(net.biases, 1)],
             f"x = jnp.array({_arr(x)})",
             setup,
-            f"def f(x):\n    return ({_ACT_JAX[a2]})(W2 @ ({_ACT_JAX[a1]})(W1 @ x + b1) + b2)",
+            _forward_source(net, _ACT_JAX),
             f"def loss(x):\n    y = f(x)\n    return {L}",
             "J = jax.jacrev(f)(x)",
             "print('J =', J.tolist())",

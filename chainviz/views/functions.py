@@ -12,6 +12,7 @@ shapes can be compared by eye and the shared inner dimension lines up.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -33,6 +34,7 @@ TICK_SIZE = 14
 FORWARD_COLOR = COLORSCALE[9][1]  # dark red: the two ends of the shared scale
 REVERSE_COLOR = COLORSCALE[1][1]  # dark blue
 OK_COLOR = "#1b5e20"
+KINK_COLOR = "#8a4b00"  # dark amber: neither right nor wrong, the differences cannot judge
 BAD_COLOR = "#b00020"
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -342,6 +344,27 @@ def jacobian_figure(at: JacobianAt, lin: LinearApproximation, input_names: Seque
     return {"traces": traces, "layout": layout}
 
 
+def _wrapped(text: str, room: int) -> list[str]:
+    """``text`` (plain) as escaped lines of at most about ``room`` characters, broken after ``; ``
+    or ``: `` where it can (a sentence's parts stay whole), else between words."""
+    parts = re.split(r"(?<=[;:]) ", text)
+    pieces = [w for part in parts for w in ([part] if len(part) <= room else part.split(" "))]
+    lines: list[str] = []
+    for piece in pieces:
+        if lines and len(lines[-1]) + 1 + len(piece) <= room:
+            lines[-1] += " " + piece
+        else:
+            lines.append(piece)
+    return [html.escape(line) for line in lines]
+
+
+def _subscripts(text: str) -> str:
+    """The check's plain ``J_(g∘f)``, ``J_g``, ``J_f`` as the figure writes them elsewhere (HTML)."""
+    for plain, sub_ in (("J_(g∘f)", "g∘f"), ("J_g", "g"), ("J_f", "f")):
+        text = text.replace(plain, f"J<sub>{sub_}</sub>")
+    return text
+
+
 def _step_text(eps: float) -> str:
     """``10⁻⁶`` for 1e-6, ``4.9·10⁻³`` otherwise: the relative step as printed."""
     e = int(np.floor(np.log10(eps)))
@@ -351,19 +374,19 @@ def _step_text(eps: float) -> str:
 
 
 def _method_text(at: JacobianAt) -> str:
-    """How J was obtained, and how far it can be trusted (``at.check``), in one line."""
+    """How J was obtained, and on a line of its own how far it can be trusted (``at.check``):
+    each line fits the figure's width."""
     check = at.check
     if at.exact:
         said = "exact: from the Jacobian derived by hand"
-        return said if check is None else f"{said}; {html.escape(check.text)}"
-    h = _step_text(at.differences.eps) if at.differences is not None else "10⁻⁶"
-    said = (f"numerical: central differences, (f(x + h·e<sub>j</sub>) − f(x − h·e<sub>j</sub>)) / 2h, "
-            f"h = {h}·max(1, |x<sub>j</sub>|)")
+    else:
+        h = _step_text(at.differences.eps) if at.differences is not None else "10⁻⁶"
+        said = (f"numerical: central differences, (f(x + h·e<sub>j</sub>) − f(x − h·e<sub>j</sub>)) / 2h, "
+                f"h = {h}·max(1, |x<sub>j</sub>|)")
     if check is None:
         return said
-    if check.status == "kink":
-        return f"{said}<br>⚠ {html.escape(check.text)}"
-    return f"{said}; {html.escape(check.text.replace('J by central differences, ', ''))}"
+    mark = "⚠ " if check.status == "kink" else ""
+    return f"{said}<br>{mark}{html.escape(check.text)}"
 
 
 # -- CompositionExplorer ------------------------------------------------------------------
@@ -428,7 +451,8 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
     check = chain.check
     ok = check.status != "mismatch"
     mark = "" if check.status != "kink" else "⚠ "
-    lines = [mark + html.escape(check.text)]
+    room = int((geo.width - geo.margin["l"] - 20) / (0.5 * 15))  # characters of 15 px text across the figure
+    lines = [_subscripts(line) for line in _wrapped(mark + check.text, room)]
     if closed_form is not None:
         closed = chain.compare(closed_form, "the closed form")
         ok = ok and closed.ok
@@ -437,7 +461,9 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
                      f"{point_text(np.ravel(closed_form))}, differs by {_small(diff)}")
     if not ok:
         lines.append("a mismatch: a Jacobian callable you passed is probably wrong")
-    tone = OK_COLOR if ok else BAD_COLOR
+    tone, fill = (OK_COLOR, "#eef7ee") if ok else (BAD_COLOR, "#fdecec")
+    if ok and check.status == "kink":
+        tone, fill = KINK_COLOR, "#fff4e0"
     low = COLORBAR_ROOM if bars else 0  # the colour bar sits between the panels and these lines
     chain_text = (f"shapes: ({_shape(p, m)})({_shape(m, n)}) = {_shape(p, n)}   "
                   f"(p×m)(m×n) = p×n: the inner m = {m}, the length of f(x), cancels")
@@ -448,10 +474,9 @@ def composition_figure(chain: ChainAt, input_names: Sequence[str], *, shared_sca
                 yshift=-34 - low, showarrow=False, font=dict(size=15)),
            dict(text="<br>".join(lines), x=0.0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top",
                 yshift=-62 - low, showarrow=False, align="left", font=dict(size=15, color=tone),
-                bordercolor=tone, borderwidth=2, borderpad=5,
-                bgcolor="#eef7ee" if ok else "#fdecec")]
+                bordercolor=tone, borderwidth=2, borderpad=5, bgcolor=fill)]
     )
-    if closed_form is not None or not ok:
+    if len(lines) > 1:
         layout["height"] = geo.height + 22 * (len(lines) - 1)
         layout["margin"] = dict(geo.margin, b=geo.margin["b"] + 22 * (len(lines) - 1))
     return {"traces": traces, "layout": layout}

@@ -42,7 +42,7 @@ BAD = "cv-bad"
 def _check_names(names, n: int) -> list[str]:
     if names is None:
         return component_names("x", n)
-    if isinstance(names, str) or len(names) != n:
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or len(names) != n:
         raise ValueError(f"names must be a list of {n} input names (x has length {n}), got {names!r}")
     names = [str(s) for s in names]
     if len(set(names)) != n:
@@ -333,6 +333,9 @@ class CompositionExplorer(_PointExplorer):
         for label, fn in (("jacobian_f", jacobian_f), ("jacobian_g", jacobian_g), ("closed_form", closed_form)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{label} must be a function, got {type(fn).__name__}")
+        for label, text in (("closed_form_text", closed_form_text), ("heading", heading)):
+            if not isinstance(text, str):
+                raise TypeError(f"{label} must be text, got {type(text).__name__} {text!r:.40}")
         self.f, self.g = f, g
         self.jacobian_f, self.jacobian_g, self.closed_form = jacobian_f, jacobian_g, closed_form
         self._closed_text, self._title_text = closed_form_text, heading

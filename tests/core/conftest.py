@@ -303,6 +303,18 @@ def _net_specs(draw, max_depth: int = 4, max_width: int = 8, activations=ACTIVAT
 
 
 @st.composite
+def _scaled_net_specs(draw, max_depth: int = 3, max_width: int = 5, activations=ACTIVATION_NAMES,
+                      biggest: float = 1e6):
+    """Like ``_net_specs``, with each weight matrix scaled by a power of ten from 1e-3 up to
+    ``biggest``: the states a lecturer reaches by typing large weights, saturated ones included."""
+    spec = draw(_net_specs(max_depth, max_width, activations))
+    top = int(np.log10(biggest)) - 1  # ENTRY reaches 2, so 2·10^top ≤ biggest
+    scales = [10.0 ** draw(st.integers(-3, top)) for _ in spec.weights]
+    spec.weights = [W * s for W, s in zip(spec.weights, scales)]
+    return spec
+
+
+@st.composite
 def _loss_specs(draw, m: int):
     kind = draw(st.sampled_from(["sum", "mse", "softmax_ce"]))
     if kind == "mse":
@@ -339,6 +351,12 @@ def ref():
 def net_specs():
     """Strategy: networks of depth 1–4, widths 1–8, every activation, with and without biases."""
     return _net_specs()
+
+
+@pytest.fixture(scope="session")
+def scaled_net_specs():
+    """Strategy: networks of depth 1–3, widths 1–5, every activation, weights scaled by up to 1e6."""
+    return _scaled_net_specs()
 
 
 @pytest.fixture(scope="session")

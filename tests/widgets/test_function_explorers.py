@@ -532,3 +532,90 @@ def test_measurement_sizes_span_n_over_32_to_n_and_the_guard_names_the_largest_n
         check_measurable([10**6, 1000, 1000])
     with pytest.raises(ValueError, match="too slow"):
         check_measurable([20_000, 1000, 1000, 1000])  # fits in memory, but 10¹⁰+ multiply-adds
+
+
+# -- field reports (issue 12): what is shown about J, and what typed text means ----------------------
+def test_the_demo_says_how_J_was_made_in_neutral_words_and_checks_it():
+    e = demos.jacobian_demo()  # the learner passed no jacobian=: the demo did
+    text = subtitle(e)
+    assert "exact: from the Jacobian derived by hand" in text and "you gave" not in text
+    assert "✓ the Jacobian derived by hand agrees with central differences" in text
+    assert e.check.status == "ok"
+
+
+def test_a_wrong_hand_derived_jacobian_is_flagged_in_the_subtitle():
+    e = JacobianExplorer(ex.f_jacobian_demo, [1.0, 2.0],
+                         jacobian=lambda x: [[2 * x[0], 1.0], [x[1], 2 * x[0]]])  # ∂f₂/∂x₂ is x₁, not 2x₁
+    assert e.check.status == "mismatch" and "✗ the Jacobian derived by hand differs" in subtitle(e)
+    np.testing.assert_array_equal(e.jacobian_matrix, [[2, 1], [2, 2]])  # it is still what is shown
+
+
+def test_a_kink_of_f_at_x_is_named():
+    e = JacobianExplorer(np.abs, [0.0, 1.0])
+    assert e.check.status == "kink"
+    assert "not differentiable at x = (0, 1)" in subtitle(e) and "f₁ has one-sided slopes −1 and 1 in x₁" in subtitle(e)
+    e.sliders[0].value = 0.5  # off the kink: J = diag(sign x) = diag(1, 1)
+    assert e.check.status == "ok" and close3(z(e, 1), [[1, 0], [0, 1]])
+
+
+def test_a_float32_function_is_differenced_with_its_own_step_and_says_so():
+    e = JacobianExplorer(lambda x: x.astype(np.float32) ** 2, [1.0, 2.0])
+    np.testing.assert_allclose(e.jacobian_matrix, np.diag([2.0, 4.0]), rtol=1e-4)  # d/dx x² = 2x
+    text = subtitle(e)
+    assert "h = 4.9·10⁻³·max(1, |x<sub>j</sub>|)" in text and "f returns float32" in text
+
+
+def test_a_function_that_forgets_to_return_is_named_and_the_view_kept():
+    def f(x):
+        if x[0] > 2:
+            y = x**2  # noqa: F841 - no return
+            return None
+        return x**2
+
+    e = JacobianExplorer(f, [1.0, 2.0])
+    good = data(e)
+    e.sliders[0].value = 3.0
+    assert "f returned None at x = (3, 2) — is a `return` missing?" in e.error and data(e) == good
+
+
+@pytest.mark.parametrize("text, value", [("0,5", 0.5), ("−1,25", -1.25)])
+def test_a_decimal_comma_is_read_as_a_decimal_point(text, value):
+    e = demos.jacobian_demo()
+    e.fields[0].value = text
+    assert e.error == "" and e.x[0] == value
+
+
+def test_a_thousands_like_number_is_refused_and_says_how_to_type_it():
+    e = demos.jacobian_demo()
+    good = data(e)
+    e.fields[0].value = "1,000"
+    assert "ambiguous" in e.error and "type 1000 or 1" in e.error and data(e) == good
+    assert "cv-bad" in e.fields[0]._dom_classes
+
+
+def test_widths_follow_the_same_rule():
+    m = ModeCostExplorer([1000, 10, 20])
+    m.widths_field.value = "12,500"  # 12500, or the widths 12 and 500?
+    assert "ambiguous" in m.error and m.widths == (1000, 10, 20)
+    m.widths_field.value = "1000000,1000,1000"  # four digits after each comma: a list
+    assert m.error == "" and m.widths == (1000000, 1000, 1000)
+    m.widths_field.value = "12, 500"
+    assert m.widths == (12, 500)
+
+
+def test_the_composition_badge_uses_the_check_and_names_a_kink():
+    c = CompositionExplorer(lambda x: np.array([x[0], x[0] ** 2]), lambda u: np.array([abs(u[0]) + u[1]]), [0.0])
+    assert c.check.status == "kink" and "not differentiable" in notes(c) and "✗" not in notes(c)
+    c.sliders[0].value = 1.0  # h = |x| + x²: h'(1) = 1 + 2
+    assert c.check.status == "ok" and close3(z(c, 2), [[3.0]]) and "✓" in notes(c)
+
+
+def test_options_of_the_function_explorers_of_the_wrong_type_are_refused_in_words():
+    with pytest.raises(ValueError, match=r"names must be a list of 2 input names"):
+        JacobianExplorer(ex.f_jacobian_demo, [1.0, 2.0], names=3)
+    with pytest.raises(TypeError, match="closed_form_text must be text, got int 3"):
+        CompositionExplorer(ex.f_composition, ex.g_composition, [1.0], closed_form_text=3)
+    m = ModeCostExplorer([1000, 10, 20])
+    with pytest.raises(ValueError, match="points must be a whole number from 1 to 50, got 0"):
+        m.measure(points=0)
+    assert "points must be" in m.error
