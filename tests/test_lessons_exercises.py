@@ -90,6 +90,17 @@ def _walk_plotly(value, strings: list[str], arrays: list[np.ndarray]) -> None:
             _walk_plotly(v, strings, arrays)
 
 
+def _strings_in(v, strings: list[str]) -> None:
+    if isinstance(v, str):
+        strings.append(v)
+    elif isinstance(v, dict):
+        for x in v.values():
+            _strings_in(x, strings)
+    elif isinstance(v, (list, tuple)):
+        for x in v:
+            _strings_in(x, strings)
+
+
 def page_of(obj, strings: list[str], arrays: list[np.ndarray], seen: set) -> None:
     """Collect what a displayed object shows: its text and every figure's strings and arrays."""
     from plotly.basedatatypes import BaseFigure
@@ -105,6 +116,15 @@ def page_of(obj, strings: list[str], arrays: list[np.ndarray], seen: set) -> Non
         page_of(widget, strings, arrays, seen)
         return
     keys = getattr(obj, "keys", None)
+    if isinstance(keys, list) and hasattr(obj, "_esm"):  # chainviz's own anywidgets: every string they sync
+        state = obj.get_state()
+        for key, v in state.items():
+            if key.startswith("_") or key == "layout":
+                continue
+            if key == "cells" and str(state.get("label", "")).startswith("your answer"):
+                continue  # what the learner typed into an exercise grid is theirs, not the page's
+            _strings_in(v, strings)
+        return
     if isinstance(keys, list):  # an ipywidgets widget: the text it shows
         for key in ("value", "description", "tooltip", "placeholder", "options", "_options_labels"):
             v = getattr(obj, key, None) if key in keys else None

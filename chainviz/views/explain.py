@@ -9,6 +9,7 @@ off in its third digit, which a learner would rightly call wrong).
 
 from __future__ import annotations
 
+import decimal
 import html
 import math
 
@@ -20,43 +21,57 @@ from ..core.snapshot import Snapshot
 from .panels import factor_column, panels, row_columns
 
 MAX_EXTRA_DIGITS = 8
+_EXACT = decimal.Context(prec=80, Emin=-999999, Emax=999999)  # products of printed numbers, exactly
 
 
-def _decimals_for(v: float, sig: int) -> int:
-    """Decimals that show ``v`` to ``sig`` significant digits (at least 0)."""
-    if v == 0 or not math.isfinite(v):
-        return sig - 1
-    return max(0, sig - 1 - int(math.floor(math.log10(abs(v)))))
+def _exponent(v: float) -> int:
+    return int(math.floor(math.log10(abs(v)))) if v != 0 and math.isfinite(v) else 0
 
 
-def _fixed(v: float, d: int) -> str:
-    s = f"{v:.{d}f}"
-    if float(s) == 0:
-        s = s.lstrip("-")  # -0.000 is 0 to a reader
-    return s.replace("-", "−")
+def _show(v: decimal.Decimal, last: int, sci: int | None) -> str:
+    """``v`` (a multiple of 10**last) written out: fixed decimals, or ``m.mmme±XX`` with exponent ``sci``."""
+    if sci is None:
+        text = f"{v:.{max(0, -last)}f}"
+    else:
+        mantissa = v.scaleb(-sci, _EXACT)
+        text = f"{mantissa:.{max(0, sci - last)}f}e{sci:+03d}"
+    if decimal.Decimal(text.split("e")[0]) == 0:
+        text = text.lstrip("-")  # -0.000 is 0 to a reader
+    return text.replace("-", "−")
 
 
 def agreeing_digits(terms: list[list[float]], total: float, sig: int = 3) -> tuple[list[list[str]], list[str], str]:
     """Print ``total = Σ_k Π terms[k]`` so that the printed numbers agree with each other.
 
     Returns the printed factors of every term, every term's printed product and the
-    printed total. Factors get ``sig + e`` significant digits and products and total
-    ``d + e`` decimals (``d`` shows the total to ``sig`` digits), for the smallest
-    ``e ≥ 0`` such that each printed product is the product of its printed factors,
-    rounded, and the printed products sum exactly to the printed total.
+    printed total. The total shows ``sig + e`` significant digits; the products carry
+    ``g`` more decimals (one more, plus one per factor of ten in the number of terms), so
+    that their sum, rounded to the total's last digit, is the printed total; the factors
+    get ``2e`` more significant digits, and as many more again as the largest term is
+    larger than the total (cancellation would otherwise eat the shown digits). ``e ≥ 0`` is
+    the smallest for which each printed product is the product of its printed factors,
+    rounded, and the printed products add up to the printed total (checked in exact
+    decimal arithmetic).
+    Very large or small numbers are written ``1.23e-05``.
     """
+    biggest = max([abs(math.prod(t)) for t in terms] + [abs(total)])
+    top = _exponent(biggest)
+    base = _exponent(total) if total != 0 else top
+    gap = max(0, top - base)
+    sci = base if not -4 <= base <= 5 else None
+    g = len(str(len(terms))) if len(terms) > 1 else 0  # 1 more decimal up to 9 terms, 2 up to 99, …
     for extra in range(MAX_EXTRA_DIGITS + 1):
-        fsig = sig + extra
-        d = _decimals_for(total, sig) + extra
-        printed = [[fmt(v, fsig) for v in term] for term in terms]
-        shown = [[float(p.replace("−", "-")) for p in term] for term in printed]
-        products = [round(math.prod(term), d) for term in shown]
-        scale = 10 ** d
-        # compare in units of the last decimal, as integers: no float noise in the sum
-        if sum(round(p * scale) for p in products) == round(round(total, d) * scale):
-            return printed, [_fixed(p, d) for p in products], _fixed(total, d)
-    # not reached for finite inputs of moderate size; say so rather than print a wrong sum
-    return printed, [_fixed(p, d) for p in products], "≈ " + _fixed(total, d)
+        last = base - (sig - 1) - extra  # the exponent of the total's last digit
+        unit, finer = decimal.Decimal(1).scaleb(last), decimal.Decimal(1).scaleb(last - g)
+        printed = [[fmt(v, sig + gap + g + 2 * extra) for v in term] for term in terms]
+        shown = [[decimal.Decimal(f.replace("−", "-")) for f in term] for term in printed]
+        products = [_EXACT.multiply(math.prod(term[1:], start=term[0]), 1).quantize(finer, context=_EXACT)
+                    for term in shown]
+        target = _EXACT.create_decimal(total).quantize(unit, context=_EXACT)
+        if _EXACT.plus(sum(products, decimal.Decimal(0))).quantize(unit, context=_EXACT) == target:
+            return printed, [_show(p, last - g, sci) for p in products], _show(target, last, sci)
+    # not reached for finite inputs: say so rather than print a sum that does not add up
+    return printed, [_show(p, last - g, sci) for p in products], "≈ " + _show(target, last, sci)
 
 
 def _paren(t: str) -> str:

@@ -151,8 +151,8 @@ def quiz_items(state: ChainRuleState) -> list[dict]:
         return []
     items = [dict(kind="html", id="quiz_head", wide=True,
                   html=f"<b>Exercise.</b> Some panels are hidden. Compute them by hand and type them into the "
-                       f"grids; an entry within ±{Q.QUIZ_TOLERANCE:g} counts as right. A panel is revealed when "
-                       f"all its entries are right.")]
+                       f"grids; an entry within ±{Q.QUIZ_TOLERANCE:g} counts as right. A panel appears once "
+                       f"all its entries are right, or when you ask to see the answer.")]
     for q in state.quiz:
         label = quiz_label(state.snap, q.name)
         items += [

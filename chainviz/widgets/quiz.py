@@ -89,12 +89,12 @@ def result_text(item: QuizItem, s: Snapshot) -> str:
     """What the learner reads after a check (plain text)."""
     label = quiz_label(s, item.name)
     if item.status == "shown":
-        return f"{label}: answer shown (not solved); the panel is revealed above."
+        return f"{label}: answer shown (not solved); the panel is drawn above."
     if item.marks is None:
         return ""
     marks = np.array(item.marks)
     if marks.all():
-        return f"{label}: all {marks.size} right, the panel is revealed above."
+        return f"{label}: all {marks.size} right; the panel is drawn above."
     typed = np.array(item.typed, dtype=object)
     empty = [(i, j) for (i, j), t in np.ndenumerate(typed) if not str(t).strip()]
     off = [(i, j) for (i, j), v in np.ndenumerate(marks) if not v and (i, j) not in empty]

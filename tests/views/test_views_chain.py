@@ -1,0 +1,91 @@
+"""The figure of the chain rule as a pure function: it fits the width it is given, scales down
+to a readable minimum and no further, marks what changed, and prints legible numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainviz as cv
+from chainviz.core import examples
+from chainviz.core.snapshot import snapshot
+from chainviz.views import theme
+from chainviz.views.chain import MIN_LABEL_PX, Options, changed_cells, figure_spec, panel_at
+
+
+def default_snapshot(**kw):
+    p = examples.PRESETS["sigmoid"]
+    return snapshot(p.net, p.x, p.loss)
+
+
+@pytest.mark.parametrize("width", [585, 700, 848, 1100])
+def test_the_default_net_fits_every_width_from_a_laptop_with_the_file_browser_open(width):
+    """585 px is JupyterLab's output area at 1024 px with the file browser open."""
+    spec = figure_spec(default_snapshot(), Options(width=width))
+    assert spec["layout"]["width"] <= width
+    labels = spec["traces"][1]
+    assert labels["textfont"]["size"] >= MIN_LABEL_PX[False]  # numbers still printed, still legible
+    assert len(labels["text"]) > 40
+
+
+def test_too_wide_to_fit_keeps_the_readable_minimum_and_grows_past_the_box():
+    p = examples.PRESETS["three_layers"]
+    s = snapshot(p.net, p.x, p.loss)
+    spec = figure_spec(s, Options(width=400))
+    assert spec["layout"]["width"] > 400  # the box scrolls; the cells do not shrink to nothing
+    assert spec["traces"][1]["textfont"]["size"] >= MIN_LABEL_PX[False] - 0.01
+
+
+@pytest.mark.parametrize("preset", ["sigmoid", "two_sigmoids"])
+def test_a_slide_fits_its_height_and_width(preset):
+    p = examples.PRESETS[preset]
+    s = snapshot(p.net, p.x, p.loss)
+    spec = figure_spec(s, Options(width=950, presentation=True, max_height=560, show_forward=False))
+    assert spec["layout"]["height"] <= 560
+    assert spec["layout"]["width"] <= 950
+    assert spec["traces"][1]["textfont"]["size"] >= MIN_LABEL_PX[True]
+
+
+def test_every_label_contrasts_at_least_4_5_to_1_with_its_cell():
+    """WCAG 2.1 AA for text, over the whole colour scale (both themes share the data colours)."""
+    u = np.linspace(0, 1, 2001)
+    values = 2 * u - 1
+    colours = theme.label_colours(values, 1.0)
+    bg = theme.relative_luminance(theme.scale_colour(u))
+    fg = np.where(colours == "#000", 0.0, 1.0)
+    ratio = theme.contrast(bg, fg)
+    assert ratio.min() >= 4.5, (ratio.min(), values[ratio.argmin()])
+
+
+def test_contrast_formula_against_known_pairs():
+    """Reference values of the WCAG formula: black on white is 21:1, #777 on white about 4.48:1."""
+    white, black = 1.0, 0.0
+    assert theme.contrast(white, black) == pytest.approx(21.0)
+    grey = theme.relative_luminance(np.array([0x77, 0x77, 0x77]) / 255)
+    assert theme.contrast(white, grey) == pytest.approx(4.48, abs=0.01)
+
+
+def test_changed_cells_between_two_specs():
+    s = default_snapshot()
+    before = figure_spec(s, Options())
+    net = s.net.with_weight(1, 3, 2, 0.1)
+    after = figure_spec(snapshot(net, s.x, s.loss), Options(), previous=before)
+    cells = changed_cells(before, after)
+    assert cells
+    hit = {panel_at(after["traces"], r, c)[:2] for r, c in cells}
+    assert ("top", "W1") in hit and ("top", "J") in hit
+    assert ("top", "W2") not in hit  # W2 did not change
+    [mark] = [sh for sh in after["layout"]["shapes"] if sh.get("name") == "changed"]
+    assert mark["visible"] is True
+
+
+def test_numbers_printed_agree_with_the_cells():
+    s = default_snapshot()
+    spec = figure_spec(s, Options())
+    heat, labels = spec["traces"]
+    J = s.J
+    r, c, _, _ = heat["meta"]["panels"]["top:J"]
+    for x, y, t in zip(labels["x"], labels["y"], labels["text"]):
+        if r <= y < r + 2 and c <= x < c + 3:
+            v = J[y - r, x - c]
+            assert abs(float(t.replace("−", "-")) - v) <= 0.005 + 1e-12, (t, v)
