@@ -184,10 +184,16 @@ def _hidden_panel(p: dict) -> dict:
 
 def label_text(values: np.ndarray, wide: bool) -> np.ndarray:
     """Each value as printed on its cell: 3 significant digits where cells are wide, else 2 decimals
-    below 10 in magnitude (3 significant digits above)."""
+    below 10 in magnitude (3 significant digits above). A value that is not zero but rounds to it
+    prints as ``0.00`` (``−0.00``), so that only a true zero reads ``0``."""
     out = np.empty(values.shape, dtype=object)
     for idx, v in np.ndenumerate(values):
-        out[idx] = fmt(v, 3) if wide or abs(v) >= 10 else fmt(float(f"{v:.2f}"), 3) if abs(v) >= 0.005 else "0"
+        if wide or abs(v) >= 10 or v == 0:
+            out[idx] = fmt(v, 3)
+        elif abs(v) < 0.005:
+            out[idx] = "−0.00" if v < 0 else "0.00"
+        else:
+            out[idx] = fmt(float(f"{v:.2f}"), 3)
     return out
 
 
