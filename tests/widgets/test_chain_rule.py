@@ -1191,7 +1191,8 @@ def test_select_J_cell_highlights_its_row_and_column(app, trace_by_name, sig3):
     decimals = len(total.split(".")[1])
     for term, product in zip(factors.split(" + "), products):
         p = np.prod([float(f.strip("()")) for f in term.split("·")])
-        assert round(p, decimals) == pytest.approx(float(product), abs=1e-12), (term, product)
+        places = len(product.split(".")[1])  # a product carries a decimal more than the sum it adds to
+        assert round(p, places) == pytest.approx(float(product), abs=1e-12), (term, product)
     assert round(sum(float(p) for p in products), decimals) == pytest.approx(float(total), abs=1e-12)
     assert float(total) == pytest.approx(Jv[1, 0], abs=0.6 * 10 ** -decimals)  # and it is J[1,0]
     assert len(products) == 4
