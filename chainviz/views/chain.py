@@ -27,6 +27,7 @@ import numpy as np
 from ..core.notation import fmt
 from ..core.snapshot import Snapshot
 from . import grid, style, theme
+from .history import HEIGHT as HISTORY_HEIGHT, history_heading, history_layout, history_traces
 from .panels import BANDS, HIDDEN_HOVER, band_heading, columns, factor_column, panels, revealing, row_columns
 
 MARGIN = dict(l=4, r=46, t=6, b=6)  # the colour scale and its ticks live in the right margin
@@ -48,6 +49,10 @@ class Options:
     width : px the figure may take; max_height : px (``None``: no limit but :data:`MAX_HEIGHT`).
     hidden : slots drawn as empty grids of the right shape (exercise mode).
     marked : grid cells ``(row, col)`` whose shown value just changed.
+    emphasis : panel cells ``(band, column, i, j)`` to outline like changed ones (the weights a
+        gradient step moved most).
+    history, predicted : the loss before each gradient step and now, and the first-order
+        prediction made before each step (:mod:`.history`); empty without training.
     dark : the dark palette (:mod:`.theme`).
     """
 
@@ -62,6 +67,9 @@ class Options:
     hidden: frozenset = frozenset()
     show_forward: bool = True
     marked: tuple = field(default=())
+    emphasis: tuple = ()
+    history: tuple = ()
+    predicted: tuple = ()
     dark: bool = False
 
 
@@ -230,12 +238,17 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         text = band_heading(s, b, step)
         headings[b] = text if text_px(text, fs) <= C * cell else band_heading(s, b, step, short=True)
     plot_w = max(C * cell, max(text_px(t, fs) for t in headings.values()) + 4)
-    plot_h = (R + above + 0.2) * cell
+    grid_h = (R + above + 0.2) * cell
+    trained = len(opts.history) > 1
+    hist_h = HISTORY_HEIGHT[opts.presentation] + 2.6 * fs if trained else 0.0  # the chart, its heading and ticks
+    plot_h = grid_h + hist_h
     x_range = [-0.5, -0.5 + plot_w / cell]
     y_range = [R - 0.3, -0.5 - above]  # reversed: row 0 on top
+    grid_bottom = hist_h / plot_h  # the panels' axes take the paper above the chart
 
     def paper_y(y: float) -> float:
-        return round(min(max((y_range[0] - y) / (y_range[0] - y_range[1]), 0.0), 1.0), 5)
+        u = min(max((y_range[0] - y) / (y_range[0] - y_range[1]), 0.0), 1.0)
+        return round(grid_bottom + u * (1 - grid_bottom), 5)
 
     # -- colours: one symmetric scale, or each panel its own (cells then hold value / limit) -------
     shared = opts.color_limit or style.symmetric_limit(*[p["z"] for p in shown.values()])
@@ -244,7 +257,8 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
     shown_values = style.rounded(values)
     scale = grid.pack((R, C), {sl: (boxes[sl], np.full((boxes[sl].rows, boxes[sl].cols), limits[sl]))
                                for sl in shown})
-    hover = grid.hover_cells((R, C), tuple((boxes[slot], p["hover"]) for slot, p in shown.items()))
+    hover = grid.hover_cells((R, C), tuple((boxes[slot], p["hover"], *p.get("values", ()))
+                                           for slot, p in shown.items()))
     cells = dict(type="heatmap", name="cells", colorscale=style.COLORSCALE, showscale=False, hoverongaps=False,
                  customdata=hover, meta=dict(panels={f"{b}:{c}": [bx.row, bx.col, bx.rows, bx.cols]
                                                      for (b, c), bx in boxes.items()}))
@@ -306,14 +320,25 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
 
     if previous is not None:
         opts = replace(opts, marked=tuple(opts.marked) + changed_cells(previous, {"cells": shown_values, "traces": [cells]}))
+    emphasis = [(boxes[(b, c)].row + i, boxes[(b, c)].col + j) for b, c, i, j in opts.emphasis if (b, c) in boxes]
+    if emphasis:
+        opts = replace(opts, marked=tuple(opts.marked) + tuple(emphasis))
     shapes = _shapes(s, boxes, step, opts, cell, pal)
-    axis = dict(visible=False, fixedrange=True, domain=[0, 1])
+    chart_w = min(1.0, max(260.0, 0.5 * plot_w) / plot_w)
+    chart_top = (HISTORY_HEIGHT[opts.presentation] + 0.5 * fs) / plot_h if trained else 0.0
+    hist_layout = history_layout(opts.history, opts.predicted, pal, fs, (0.07, chart_w),
+                                 (1.6 * fs / plot_h if trained else 0.0, chart_top or 0.001), trained)
+    annotations.append(dict(text=history_heading(opts.history, opts.predicted) if trained else "", x=0, xref="paper",
+                            y=chart_top + 0.3 * fs / plot_h if trained else 0, yref="paper", xanchor="left",
+                            yanchor="bottom", showarrow=False, font=dict(size=fs), visible=trained))
+    axis = dict(visible=False, fixedrange=True)
     layout = dict(
         width=int(plot_w + MARGIN["l"] + MARGIN["r"]),
         height=int(plot_h + MARGIN["t"] + MARGIN["b"]),
         margin=dict(MARGIN, autoexpand=False),
-        xaxis=dict(axis, range=x_range),
-        yaxis=dict(axis, range=y_range),
+        xaxis=dict(axis, range=x_range, domain=[0, 1]),
+        yaxis=dict(axis, range=y_range, domain=[round(grid_bottom, 5), 1]),
+        **hist_layout,
         font=font,
         plot_bgcolor=pal.paper,
         paper_bgcolor=pal.paper,
@@ -324,7 +349,8 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         images=images,
         dragmode=False,
     )
-    return {"traces": [cells, labels], "layout": layout, "cells": shown_values}
+    traces = [cells, labels] + history_traces(opts.history, opts.predicted, pal, fs)
+    return {"traces": traces, "layout": layout, "cells": shown_values}
 
 
 def _title(text: str, box: grid.Box, cell: float, fs: float) -> dict:

@@ -100,19 +100,25 @@ def runs_path(cells) -> str:
 
 
 @lru_cache(maxsize=16)
-def hover_cells(shape: tuple[int, int], panels: tuple[tuple[Box, str], ...]) -> np.ndarray:
+def hover_cells(shape: tuple[int, int], panels: tuple[tuple, ...]) -> np.ndarray:
     """What hovering each cell says, ``(R, C)`` strings; ``""`` outside every panel.
 
     ``panels`` pairs each box with a template in which ``%{y}`` and ``%{x}`` stand for
     the row and column *inside the panel* (the grid's own coordinates would mean
-    nothing to a reader). Cached: the text depends on the layout, not on the numbers,
-    so an edit reuses the very same array and sends nothing for it.
+    nothing to a reader); a third and fourth item, tuples of texts per row and per
+    column, fill ``%{row}`` and ``%{col}`` (numbers plugged in, e.g. the two factors of an
+    outer product). Cached: the text depends on the layout (and those texts), not on the
+    cells' numbers, so an edit mostly reuses the very same array and sends nothing for it.
     """
     H = np.full(shape, "", dtype=object)
-    for box, template in panels:
+    for box, template, *values in panels:
+        rows, cols = values if values else ((), ())
         for i in range(box.rows):
             row = template.replace("%{y}", str(i))
-            H[box.row + i, box.col:box.col + box.cols] = [row.replace("%{x}", str(j)) for j in range(box.cols)]
+            if rows:
+                row = row.replace("%{row}", rows[i])
+            H[box.row + i, box.col:box.col + box.cols] = [
+                (row.replace("%{col}", cols[j]) if cols else row).replace("%{x}", str(j)) for j in range(box.cols)]
     H.flags.writeable = False
     return H
 

@@ -125,10 +125,12 @@ def panels(s: Snapshot, step: int | None = None) -> dict[tuple[str, str], dict]:
             hover=f"∂{v}[%{{y}}]/∂x[%{{x}}]",
         )
     for l, G in enumerate(s.weight_grads, start=1):
+        dz = next(r.values for r in s.rows if r.layer == l and (r.stage == "z" or acts[l - 1] == "identity"))
         out[("grad", f"W{l}")] = dict(
             z=G,
             title=f"<b>∂L/∂W{l}</b>  {_shape(G)}<br>= (∂L/∂z{sub(l)})ᵀ·{_input_of(l)}ᵀ",
-            hover=f"∂L/∂W{l}[%{{y}},%{{x}}] = ∂L/∂z{sub(l)}[%{{y}}] · {_input_of(l)}[%{{x}}]",
+            hover=f"∂L/∂W{l}[%{{y}},%{{x}}] = ∂L/∂z{sub(l)}[%{{y}}] · {_input_of(l)}[%{{x}}] = %{{row}} · %{{col}}",
+            values=(tuple(fmt(v, 3) for v in dz), tuple(fmt(v, 3) for v in tr.activations[l - 1])),
         )
     return out
 

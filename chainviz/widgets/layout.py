@@ -13,11 +13,12 @@ import numpy as np
 
 from ..core import examples
 from ..core.activations import ACTIVATIONS
-from ..core.losses import MSE
 from ..core.notation import fmt, sub
+from ..core.schema import MAX_BYTES
 from ..views.panels import quiz_label
 from . import quiz as Q
-from .state import MAX_DEPTH, ChainRuleState
+from .state import ChainRuleState
+from .structure import MAX_DEPTH
 
 LOSS_CHOICES = [["MSE  ½‖y − t‖²", "mse"], ["Sum  Σ yᵢ", "sum"], ["Softmax cross-entropy", "softmax_ce"]]
 ACTIVATION_CHOICES = [[name, name] for name in ACTIVATIONS]
@@ -77,6 +78,13 @@ def toolbar_items(state: ChainRuleState) -> list[dict]:
     items += [
         dict(kind="button", id="randomize", label="⟳ Randomize", title="new random weights, input and target"),
         dict(kind="button", id="reset", label="↺ Reset", title="back to the state this explorer started with"),
+        dict(kind="group", id="share", label="Save & share", items=[
+            dict(kind="button", id="save", label="⤓ Save state", title="download this state as a JSON file"),
+            dict(kind="upload", id="load", label="Load state", accept=".json,application/json",
+                 max_bytes=MAX_BYTES, aria="load a saved state (a JSON file)"),
+            dict(kind="button", id="copy_code", label="Copy as code",
+                 title="one line of Python that rebuilds this explorer, for a slide or a notebook"),
+        ]),
         dict(kind="group", id="options", label="Options", items=[
             dict(kind="check", id="free_limits", label="own colour scale per panel", value=s.free_limits),
             dict(kind="check", id="show_weight_grads", label="show ∂L/∂W", value=s.show_weight_grads),
@@ -86,6 +94,30 @@ def toolbar_items(state: ChainRuleState) -> list[dict]:
         ]),
     ]
     return items
+
+
+SPEEDS = (1, 2, 5, 10)
+
+
+def eta_text(eta: float) -> str:
+    """η as its field shows it (ASCII, can be typed back)."""
+    return f"{eta:g}"
+
+
+def training_items(state: ChainRuleState, training: bool, speed: int) -> list[dict]:
+    """Gradient descent: η, one step, many steps (play/stop, steps per second), undo, reset."""
+    has = bool(state.history)
+    return [
+        dict(kind="text", id="eta", label="Learning rate η", value=eta_text(state.eta), size=6,
+             aria="learning rate eta", title="0 < η ≤ 10; press Enter"),
+        dict(kind="button", id="step_once", label="Step", title="one gradient step: every W ← W − η·∂L/∂W at once"),
+        dict(kind="play", id="train", label="▶ Train", stop_label="■ Stop", aria="train, one step after another",
+             playing=training, interval=int(1000 / speed)),
+        dict(kind="select", id="speed", label="steps/s", value=str(speed), options=[[str(v), str(v)] for v in SPEEDS]),
+        dict(kind="button", id="undo", label="↶ Undo step", disabled=not has, title="back to the weights before the last step"),
+        dict(kind="button", id="reset_training", label="Reset training", disabled=not has,
+             title="back to the weights before the first step"),
+    ]
 
 
 def step_text(state: ChainRuleState, step: int) -> str:

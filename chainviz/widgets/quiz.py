@@ -109,3 +109,44 @@ def result_text(item: QuizItem, s: Snapshot) -> str:
     if empty:
         parts.append(f"still empty: {where(empty)}")
     return "; ".join(parts) + f" (within ±{QUIZ_TOLERANCE:g}). The panel stays hidden until all are right."
+
+
+class QuizTransitions:
+    """The exercise transitions of :class:`~chainviz.widgets.state.ChainRuleState` (a mixin: they
+    use its ``quiz``, ``snap`` and ``_rescaled``)."""
+
+    def _quiz_index(self, name: str) -> int:
+        for k, q in enumerate(self.quiz):
+            if q.name == name:
+                return k
+        raise ValueError(f"{name!r} is not in this exercise; it asks for: {', '.join(q.name for q in self.quiz) or 'nothing'}")
+
+    def _with_item(self, k: int, item: QuizItem) -> "QuizTransitions":
+        items = list(self.quiz)
+        items[k] = item
+        new = replace(self, quiz=tuple(items), note="")
+        return new._rescaled(self)
+
+    def with_answer(self, name: str, values) -> "QuizTransitions":
+        """Type a whole answer grid (numbers or text, its shape)."""
+        k = self._quiz_index(name)
+        return self._with_item(k, with_typed(self.quiz[k], values))
+
+    def with_answer_cell(self, name: str, i: int, j: int, text) -> "QuizTransitions":
+        k = self._quiz_index(name)
+        return self._with_item(k, with_cell(self.quiz[k], i, j, text))
+
+    def checked(self, name: str | None = None) -> "QuizTransitions":
+        """Mark the typed entries of ``name`` (or of every exercise); a panel is revealed only when all are right."""
+        new = self
+        for k, q in enumerate(self.quiz):
+            if name is None or q.name == name:
+                new = new._with_item(k, checked(q, self.snap))
+        if name is not None:
+            self._quiz_index(name)
+        return new
+
+    def answer_shown(self, name: str) -> "QuizTransitions":
+        """Reveal ``name``'s panel on request: it counts as shown, not solved."""
+        k = self._quiz_index(name)
+        return self._with_item(k, replace(self.quiz[k], status="shown"))

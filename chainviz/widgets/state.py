@@ -17,20 +17,18 @@ import numpy as np
 
 from ..core import examples
 from ..core.checks import parse_number
-from ..core.losses import MSE, Loss, SoftmaxCrossEntropy, Sum, as_loss
+from ..core.losses import MSE, Loss, Sum, as_loss
 from ..core.net import Net
-from ..core.snapshot import Snapshot, snapshot
+from ..core.schema import check_option
+from ..core.snapshot import Snapshot
 from ..views.chain import Options
 from ..views.panels import panels, revealing
 from . import quiz as Q
+from .quiz import QuizTransitions
 from .settings import Settings, check_settings
-
-MAX_DEPTH = 4
-MAX_WIDTH = 256
-MAX_GRID = 8  # matrices up to this size are typed into grids; larger ones are scrubbed one cell at a time
-FORWARD_MAX_WIDTH = 32  # forward mode's d×n carries are drawn by default up to this width
-DEFAULT_SIZES = (3, 4, 2)
-
+from .structure import DEFAULT_SIZES, FORWARD_MAX_WIDTH, MAX_GRID, StructureTransitions, \
+    check_widths, compute
+from .training import TrainingTransitions
 
 def nice_limit(v: float) -> float:
     """The smallest of 1, 2, 5 × 10ᵏ that is at least ``v`` (a colour limit a person can read)."""
@@ -43,60 +41,8 @@ def nice_limit(v: float) -> float:
     return float(10.0 ** (k + 1))  # pragma: no cover - the loop always returns
 
 
-def compute(net, x, loss) -> Snapshot:
-    """The core snapshot, after checking what the explorer can draw; raises on anything invalid."""
-    if not isinstance(net, Net):
-        if isinstance(net, (list, tuple)) and net and all(hasattr(w, "__len__") for w in net):
-            raise TypeError(f"net must be a chainviz Net, e.g. cv.Net([W1, W2], activations=['sigmoid', "
-                            f"'identity']); got a list of {len(net)} matrices")
-        raise TypeError(f"net must be a chainviz Net, e.g. cv.two_layer(W1, W2); got {type(net).__name__}")
-    if net.depth > MAX_DEPTH:
-        raise ValueError(f"the explorer draws nets of 1 to {MAX_DEPTH} layers; this net has {net.depth}")
-    if max(net.widths) > MAX_WIDTH:
-        raise ValueError(f"widths up to {MAX_WIDTH} are supported; this net has widths {net.widths}")
-    return snapshot(net, x, loss)
-
-
-def check_widths(widths) -> tuple[int, ...]:
-    """``(n, d_1, ..., d_L)`` as whole numbers in range, or a message saying which one is not."""
-    try:
-        ws = tuple(widths)
-    except TypeError:
-        raise TypeError(f"sizes must be a list of widths (n, d1, ..., dL), got {widths!r}") from None
-    if not 2 <= len(ws) <= MAX_DEPTH + 1:
-        raise ValueError(f"sizes must list n and one width per layer (1 to {MAX_DEPTH} layers), got {len(ws)} numbers")
-    out = []
-    for k, w in enumerate(ws):
-        name = "n" if k == 0 else f"d{k}"
-        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) and not (isinstance(w, float) and w.is_integer()):
-            raise TypeError(f"size {name} must be a whole number, got {w!r}")
-        if not 1 <= int(w) <= MAX_WIDTH:
-            raise ValueError(f"size {name} is {int(w)}: it must be between 1 and {MAX_WIDTH}")
-        out.append(int(w))
-    return tuple(out)
-
-
-def _fit_loss(loss: Loss, m: int) -> Loss:
-    """``loss`` for an output of length ``m``: a target is cut or padded with zeros, a label kept in range."""
-    if isinstance(loss, MSE):
-        t = np.zeros(m)
-        k = min(m, loss.target.size)
-        t[:k] = loss.target[:k]
-        return MSE(t)
-    if isinstance(loss, SoftmaxCrossEntropy):
-        return SoftmaxCrossEntropy(min(loss.label, m - 1))
-    return loss
-
-
-def _fit_vector(v: np.ndarray, n: int, fill: np.ndarray | None = None) -> np.ndarray:
-    out = np.zeros(n) if fill is None else np.array(fill, dtype=float)
-    k = min(n, v.size)
-    out[:k] = v[:k]
-    return out
-
-
 @dataclass(frozen=True)
-class ChainRuleState:
+class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions):
     """Everything one explorer shows; see the module docstring. Build with :meth:`create`.
 
     Attributes
@@ -123,6 +69,13 @@ class ChainRuleState:
         Pixels the figure may take (measured in the browser).
     dark : bool
         Whether the page is in a dark theme.
+    eta : float
+        The learning rate of a gradient step.
+    history : tuple of (Net, float)
+        The net and its loss before each gradient step taken since the last other change, oldest
+        first: what :meth:`undone` goes back to, and the loss curve.
+    moved : tuple of (layer, i, j)
+        The weights the last step moved most (outlined in the figure).
     """
 
     snap: Snapshot
@@ -137,11 +90,14 @@ class ChainRuleState:
     initial: tuple | None = None
     width: int = 840
     dark: bool = False
+    eta: float = 0.1
+    history: tuple = ()
+    moved: tuple = ()
 
     # -- creation -----------------------------------------------------------------------------
     @classmethod
     def create(cls, net=None, x=None, loss=None, *, sizes=DEFAULT_SIZES, activation: str = "sigmoid",
-               seed: int = 0, quiz=None, **settings) -> "ChainRuleState":
+               seed: int = 0, quiz=None, eta: float = 0.1, **settings) -> "ChainRuleState":
         """A new state: ``net`` (or a net of ``sizes``, the section's example at (3, 4, 2)), ``x``,
         ``loss``, drawing ``settings`` (see :class:`Settings`) and exercises ``quiz``."""
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -165,7 +121,8 @@ class ChainRuleState:
         if len({q.name for q in items}) != len(items):
             raise ValueError(f"quiz names a panel twice: {list(quiz)}")
         width = 1100 if opts.presentation else 840
-        state = cls(snap, opts, seed=int(seed), quiz=tuple(items), initial=(snap.net, snap.x, snap.loss), width=width)
+        state = cls(snap, opts, seed=int(seed), quiz=tuple(items), initial=(snap.net, snap.x, snap.loss), width=width,
+                    eta=check_option("eta", eta, "options"))
         return state._rescaled(None)
 
     # -- what the net is -------------------------------------------------------------------------
@@ -200,17 +157,22 @@ class ChainRuleState:
                        show_weight_grads=s.show_weight_grads, show_forward=s.show_forward, step=self.step,
                        selected=self.selection, presentation=s.presentation, width=self.width,
                        max_height=560 if s.presentation else None, hidden=self.hidden, marked=marked,
-                       dark=self.dark)
+                       dark=self.dark, history=self.losses() if self.history else (),
+                       predicted=self.predictions(),
+                       emphasis=tuple(("top", f"W{l}", i, j) for l, i, j in self.moved))
 
     # -- the one place a new snapshot comes in ---------------------------------------------------
-    def _with_snap(self, snap: Snapshot, *, fresh: bool = False) -> "ChainRuleState":
+    def _with_snap(self, snap: Snapshot, *, fresh: bool = False, training: bool = False) -> "ChainRuleState":
         """This state at new numbers. The walk-through step restarts when the factors change (a new
         shape or activation), the selection when the shape changes; the colour scale is fitted
         anew when the shape changes or ``fresh`` (a preset, a reset, new random numbers), and
-        otherwise only widens."""
+        otherwise only widens. Any change but a gradient step (``training``) starts the training
+        history anew: its losses belong to this net, input and loss."""
         structure = snap.net.widths != self.net.widths or snap.net.activations != self.net.activations
-        new = replace(self, snap=snap, note="",
+        new = replace(self, snap=snap, note="", moved=(),
                       quiz=tuple(Q.fitted(q, snap) for q in self.quiz))
+        if not training:
+            new = replace(new, history=())
         if structure:
             new = replace(new, step=None)
         if snap.net.widths != self.net.widths:
@@ -328,93 +290,6 @@ class ChainRuleState:
         self.matrix(name)  # a clear message for an unknown name
         return self.with_weight(int(name[1:]), i, j, value)
 
-    # -- edits of the net and the loss ---------------------------------------------------------------
-    def with_net(self, net) -> "ChainRuleState":
-        """A new net; ``x`` and the loss are kept where they still fit."""
-        if not isinstance(net, Net):
-            compute(net, None, None)  # raises the plain-words TypeError
-        x = _fit_vector(self.x, net.n)
-        return self._with_snap(compute(net, x, _fit_loss(self.loss, net.m)))
-
-    def with_x(self, x) -> "ChainRuleState":
-        return self._with_snap(compute(self.net, x, self.loss))
-
-    def with_loss(self, loss) -> "ChainRuleState":
-        return self._with_snap(compute(self.net, self.x, as_loss(loss)))
-
-    def with_loss_named(self, name: str, label: int | None = None) -> "ChainRuleState":
-        """``"mse"`` (keeps its target), ``"sum"`` or ``"softmax_ce"`` with class ``label``."""
-        if name == "mse":
-            loss = self.loss if isinstance(self.loss, MSE) else MSE(np.zeros(self.net.m))
-        elif name == "sum":
-            loss = Sum()
-        elif name == "softmax_ce":
-            loss = SoftmaxCrossEntropy(label if label is not None else getattr(self.loss, "label", 0))
-        else:
-            raise ValueError(f"loss {name!r} is not known; choose one of: mse, sum, softmax_ce")
-        return self.with_loss(loss)
-
-    def with_activation(self, layer: int, name: str) -> "ChainRuleState":
-        """Layer ``layer``'s activation (names from ``cv.ACTIVATIONS``)."""
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= self.net.depth:
-            raise ValueError(f"layer must be 1 to {self.net.depth}, got {layer!r}")
-        acts = self.net.activations
-        acts[layer - 1] = name
-        return self._with_snap(compute(self.net.with_activations(acts), self.x, self.loss))
-
-    def resized(self, widths) -> "ChainRuleState":
-        """Widths ``(n, d_1, ..., d_L)``: entries that still fit are kept (hidden layers by position,
-        the output layer with the output layer), new ones are random (seeded)."""
-        widths = check_widths(widths)
-        L = len(widths) - 1
-        old = self.net
-        hidden_act = old.activations[0] if old.depth > 1 else "sigmoid"
-        fresh, x0, _ = examples.random_state(widths, self.seed, hidden_act)
-        Ws = [np.array(W) for W in fresh.weights]
-        pairs = [(l, l) for l in range(min(L, old.depth) - 1)] + [(L - 1, old.depth - 1)]
-        acts = [hidden_act] * (L - 1) + [old.activations[-1]]
-        for new_l, old_l in pairs:
-            W, V = Ws[new_l], old.weights[old_l]
-            r, k = min(W.shape[0], V.shape[0]), min(W.shape[1], V.shape[1])
-            W[:r, :k] = V[:r, :k]
-            acts[new_l] = old.activations[old_l]
-        net = Net(Ws, acts)
-        return self._with_snap(compute(net, _fit_vector(self.x, widths[0], x0), _fit_loss(self.loss, widths[-1])))
-
-    def with_depth(self, depth: int) -> "ChainRuleState":
-        """``depth`` layers, keeping n and m: hidden layers are added (as wide as the last one) or
-        dropped from the output end."""
-        if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 1 <= depth <= MAX_DEPTH:
-            raise ValueError(f"depth must be 1 to {MAX_DEPTH}, got {depth!r}")
-        w = self.net.widths
-        hidden = w[1:-1][: depth - 1]
-        while len(hidden) < depth - 1:
-            hidden.append(hidden[-1] if hidden else 4)
-        return self.resized([w[0], *hidden, w[-1]])
-
-    def with_preset(self, name: str) -> "ChainRuleState":
-        """One of :data:`chainviz.core.examples.PRESETS`; its note becomes the state's note."""
-        if name not in examples.PRESETS:
-            raise ValueError(f"preset {name!r} is not known; choose one of: {', '.join(examples.PRESETS)}")
-        p = examples.PRESETS[name]
-        return replace(self._with_snap(compute(p.net, p.x, p.loss), fresh=True), note=p.note)
-
-    def randomized(self, seed: int | None = None) -> "ChainRuleState":
-        """New random weights, input and target for the current widths and activations."""
-        if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-                raise TypeError(f"seed must be a whole number, got {seed!r}")
-        s = replace(self, seed=int(seed) if seed is not None else self.seed + 1)
-        net, x, loss = examples.random_state(self.net.widths, s.seed)
-        net = net.with_activations(self.net.activations)
-        keep = loss if isinstance(self.loss, MSE) else _fit_loss(self.loss, net.m)
-        return s._with_snap(compute(net, x, keep), fresh=True)
-
-    def reset(self) -> "ChainRuleState":
-        """Back to the net, input and loss the explorer was created with, the whole sweep shown."""
-        net, x, loss = self.initial
-        return replace(self._with_snap(compute(net, x, loss), fresh=True), step=None, selection=None)
-
     def refit_scale(self) -> "ChainRuleState":
         """The shared colour limit fitted to what is shown now (it may shrink)."""
         return self._rescaled(None)
@@ -461,40 +336,3 @@ class ChainRuleState:
 
     def with_dark(self, dark: bool) -> "ChainRuleState":
         return replace(self, dark=bool(dark))
-
-    # -- exercises ----------------------------------------------------------------------------------------
-    def _quiz_index(self, name: str) -> int:
-        for k, q in enumerate(self.quiz):
-            if q.name == name:
-                return k
-        raise ValueError(f"{name!r} is not in this exercise; it asks for: {', '.join(q.name for q in self.quiz) or 'nothing'}")
-
-    def _with_item(self, k: int, item: Q.QuizItem) -> "ChainRuleState":
-        items = list(self.quiz)
-        items[k] = item
-        new = replace(self, quiz=tuple(items), note="")
-        return new._rescaled(self)
-
-    def with_answer(self, name: str, values) -> "ChainRuleState":
-        """Type a whole answer grid (numbers or text, its shape)."""
-        k = self._quiz_index(name)
-        return self._with_item(k, Q.with_typed(self.quiz[k], values))
-
-    def with_answer_cell(self, name: str, i: int, j: int, text) -> "ChainRuleState":
-        k = self._quiz_index(name)
-        return self._with_item(k, Q.with_cell(self.quiz[k], i, j, text))
-
-    def checked(self, name: str | None = None) -> "ChainRuleState":
-        """Mark the typed entries of ``name`` (or of every exercise); a panel is revealed only when all are right."""
-        new = self
-        for k, q in enumerate(self.quiz):
-            if name is None or q.name == name:
-                new = new._with_item(k, Q.checked(q, self.snap))
-        if name is not None:
-            self._quiz_index(name)
-        return new
-
-    def answer_shown(self, name: str) -> "ChainRuleState":
-        """Reveal ``name``'s panel on request: it counts as shown, not solved."""
-        k = self._quiz_index(name)
-        return self._with_item(k, replace(self.quiz[k], status="shown"))

@@ -672,7 +672,7 @@ def fail_next_call(monkeypatch, module, name: str, message: str = "simulated bug
 
 
 def test_internal_error_in_the_core_is_shown_not_raised(app, monkeypatch, figure_data, record_messages):
-    from chainviz.widgets import state as state_module
+    from chainviz.widgets import structure as state_module
 
     fail_next_call(monkeypatch, state_module, "snapshot")
     before, data = state(app), figure_data(app.figure)
@@ -690,7 +690,7 @@ def test_internal_error_in_the_core_is_shown_not_raised(app, monkeypatch, figure
 
 
 def test_internal_error_through_the_api_is_raised_and_shown(app, monkeypatch, figure_data):
-    from chainviz.widgets import state as state_module
+    from chainviz.widgets import structure as state_module
 
     calls = fail_next_call(monkeypatch, state_module, "snapshot")
     before, data = state(app), figure_data(app.figure)

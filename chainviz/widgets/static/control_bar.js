@@ -6,7 +6,10 @@
 //
 // kinds: select {value, options: [[label, value]]}, button {pressed?, disabled?}, check {value},
 // text {value, size?, placeholder?}, slider {value, min, max, step, valuetext},
-// play {playing, interval (ms)}, html {html, live?, wide?}, group {items, open?}, break.
+// play {playing, interval (ms)}, html {html, live?, wide?}, group {items, open?}, break,
+// upload {accept, max_bytes} (a file's text is sent as {event: "upload", name, text}),
+// code {text} (read-only text with a Copy button). A message {download: {filename, text, type}}
+// from the kernel saves a file in the browser.
 
 function el(tag, attrs = {}) {
   const node = document.createElement(tag);
@@ -93,6 +96,37 @@ function render({ model, el: root }) {
         wrap = control = el("div", { class: "cv-html" });
         break;
       }
+      case "upload": {
+        wrap = el("label", { class: "cv-upload" });
+        control = el("input", { type: "file" });
+        control.addEventListener("change", () => {
+          const file = control.files && control.files[0];
+          if (!file) return;
+          const most = node.item.max_bytes || 8e6;
+          if (file.size > most) {  // refused before it is read: a large file never leaves the page
+            send({ event: "upload_refused", id, name: file.name, size: file.size });
+          } else {
+            file.text().then((text) => send({ event: "upload", id, name: file.name, text }));
+          }
+          control.value = "";
+        });
+        wrap.append(el("span", { class: "cv-label" }), control);
+        break;
+      }
+      case "code": {
+        wrap = el("div", { class: "cv-code" });
+        control = el("textarea", { readonly: "", rows: "3", spellcheck: "false" });
+        const copy = el("button", { type: "button", text: "Copy" });
+        copy.addEventListener("click", () => {
+          control.select();
+          const done = () => { copy.textContent = "Copied"; setTimeout(() => { copy.textContent = "Copy"; }, 1500); };
+          if (navigator.clipboard) navigator.clipboard.writeText(control.value).then(done, () => document.execCommand("copy") && done());
+          else if (document.execCommand("copy")) done();
+        });
+        control.addEventListener("keydown", (e) => e.stopPropagation());
+        wrap.append(control, copy);
+        break;
+      }
       case "group": {
         wrap = el("details");
         const summary = el("summary");
@@ -106,13 +140,14 @@ function render({ model, el: root }) {
         wrap = control = el("span", { class: "cv-break" });
       }
     }
-    const node = { kind: item.kind, wrap, control, playing: null };
+    const node = { kind: item.kind, wrap, control, playing: null, item };
     nodes.set(id, node);
     return node;
   }
 
   function apply(node, item) {
     const { wrap, control } = node;
+    node.item = item;
     wrap.hidden = Boolean(item.hidden);
     if (item.title) wrap.title = item.title; else wrap.removeAttribute("title");
     const label = wrap.querySelector(":scope > .cv-label");
@@ -170,6 +205,15 @@ function render({ model, el: root }) {
         control.classList.toggle("cv-wide", Boolean(item.wide));
         if (item.live) control.setAttribute("aria-live", item.live); else control.removeAttribute("aria-live");
         if (item.role) control.setAttribute("role", item.role);
+        break;
+      case "upload":
+        control.accept = item.accept || "";
+        control.setAttribute("aria-label", item.aria || item.label);
+        break;
+      case "code":
+        control.value = item.text;
+        control.setAttribute("aria-label", item.aria || item.label || "code");
+        control.rows = Math.min(6, Math.max(2, Math.ceil(item.text.length / 90)));
         break;
       case "group":
         wrap.querySelector("summary").textContent = item.label;
@@ -231,6 +275,16 @@ function render({ model, el: root }) {
   themeWatch.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light"] });
   model.on("change:items", update);
   model.on("change:ack", answered);
+  model.on("msg:custom", (msg) => {
+    if (!msg || !msg.download) return;
+    const { filename, text, type } = msg.download;
+    const url = URL.createObjectURL(new Blob([text], { type: type || "application/json" }));
+    const a = el("a", { href: url, download: filename });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
   update();
   measure();
   theme();
