@@ -22,7 +22,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["TOLERANCE", "RELATIVE", "fmt", "vec", "shape", "show", "Verdict", "judge", "check", "check_quiz"]
+__all__ = ["TOLERANCE", "RELATIVE", "fmt", "vec", "shape", "show", "Verdict", "judge", "check", "check_choice",
+           "check_quiz"]
 
 #: An entry within this much of the true value counts as right (the explorer's grids agree).
 TOLERANCE = 0.01
@@ -289,6 +290,22 @@ def _judge_dict(answer: Any, truth: Mapping, name: str) -> Verdict:
 def check(answer: Any, truth: Any, name: str = "your answer") -> None:
     """Print :func:`judge`'s one line for ``answer``; return nothing (so a cell echoes nothing)."""
     print(judge(answer, truth, name).text)
+
+
+def check_choice(answer: Any, truth: str, choices: tuple[str, ...], name: str = "your answer") -> None:
+    """Print one line for a multiple-choice answer: ``right``, or ``not yet`` saying what to set.
+
+    ``choices`` are the allowed letters (``("a", "b", "c")``); the right one is never printed.
+    """
+    shown = ", ".join(repr(c) for c in choices)
+    if answer is Ellipsis:
+        print(f"not yet: replace the ... in {name} with one of {shown}")
+    elif not isinstance(answer, str) or answer.strip().lower() not in choices:
+        print(f"not yet: {name} should be one of {shown}; yours is {_kind(answer) or repr(answer)}")
+    elif answer.strip().lower() == truth:
+        print(f"right: {name}")
+    else:
+        print(f"not yet: {name} is {answer.strip().lower()!r}; look again at what the first step does")
 
 
 def check_quiz(app: Any, name: str, answer: Any) -> None:

@@ -45,7 +45,7 @@ def _shows(printed: tuple[float, int], truth: float, alone: bool) -> bool:
 
 def searchable(answer) -> bool:
     a = np.asarray(answer, dtype=float).ravel()
-    return not (np.all(a == np.round(a)) and a.size < 3)
+    return a.size > 0 and not (np.all(a == np.round(a)) and a.size < 3)
 
 
 def text_shows(text: str, answer) -> bool:

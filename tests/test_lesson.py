@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from chainviz.lesson import check, check_quiz, fmt, judge, shape, show, vec
+from chainviz.lesson import check, check_choice, check_quiz, fmt, judge, shape, show, vec
 
 J = [[2.0, 1.0], [2.0, 1.0]]
 
@@ -227,3 +227,18 @@ def test_importing_the_lesson_helpers_loads_no_widgets():
             "print(sorted(m for m in ('plotly', 'ipywidgets', 'anywidget') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("answer,said", [
+    (..., "not yet: replace the ... in my_answer with one of 'a', 'b', 'c'"),
+    ("B", "right: my_answer"),
+    (" b ", "right: my_answer"),
+    ("c", "not yet: my_answer is 'c'; look again at what the first step does"),
+    ("d", "not yet: my_answer should be one of 'a', 'b', 'c'; yours is"),
+    (2, "not yet: my_answer should be one of 'a', 'b', 'c'; yours is"),
+])
+def test_check_choice(answer, said, capsys):
+    check_choice(answer, "b", ("a", "b", "c"), "my_answer")
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(said), out
+    assert out.count("\n") == 0

@@ -147,6 +147,9 @@ def _assigned(source: str) -> list[str]:
 
 
 def _flat(answer):
+    """The answer's numbers, flat; an answer that is a choice (text) has none to search for."""
+    if isinstance(answer, str):
+        return np.zeros(0)
     if isinstance(answer, dict):
         return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in answer.values()])
     return np.asarray(answer, dtype=float)
@@ -261,7 +264,7 @@ def test_no_answer_shows_before_its_check(name):
 def test_unanswered_checks_say_once_which_answer_is_missing(name):
     for cell, stdout in learner_run(name):
         lines = [line for line in stdout.splitlines() if line.strip()]
-        calls = len(re.findall(r"\bcheck(?:_quiz)?\(", cell.source))
+        calls = len(re.findall(r"\bcheck(?:_quiz|_choice)?\(", cell.source))
         assert len(lines) == calls, f"{name}: {calls} checks printed {len(lines)} lines:\n{stdout}"
         assert len(set(lines)) == len(lines), f"{name}: the same line twice:\n{stdout}"
         for line in lines:

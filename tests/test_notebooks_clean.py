@@ -22,7 +22,7 @@ NOTEBOOKS = ROOT / "notebooks"
 # "" continues the slide (JupyterLab's "-" in its property inspector); a literal "-" puts the cell
 # on no slide in jupyterlab-slideshow 0.3.4, so it is not allowed here.
 SLIDE_TYPES = {"slide", "subslide", "fragment", "", "skip", "notes"}
-LESSONS = ["01_jacobians", "02_vector_chain_rule", "03_two_layer_net", "04_reverse_mode"]
+LESSONS = ["01_jacobians", "02_vector_chain_rule", "03_two_layer_net", "04_reverse_mode", "05_training"]
 APP = "explorer_app"
 ALL = ["00_index", *LESSONS, APP]
 DECKS = ["03_two_layer_net", "04_reverse_mode"]
@@ -146,9 +146,9 @@ def test_decks_open_on_a_slide_with_a_big_screen_explorer(name):
 # -- what the lessons hold ---------------------------------------------------------------------
 
 
-def test_index_links_the_four_in_order():
+def test_index_links_the_lessons_in_order():
     text = "\n".join(c.source for c in _read("00_index").cells if c.cell_type == "markdown")
-    links = re.findall(r"\]\((0[1-4]_[a-z_]+\.ipynb)\)", text)
+    links = re.findall(r"\]\((0[1-9]_[a-z_]+\.ipynb)\)", text)
     assert links == [f"{n}.ipynb" for n in LESSONS], links
     for target in links:
         assert (NOTEBOOKS / target).is_file(), target
@@ -173,7 +173,7 @@ def test_lessons_end_with_checked_exercises(name):
     assert roles == ["exercise", "check"] * roles.count("check"), f"{name}: exercises and checks {roles}"
     for c in cells:
         if "check" in _tags(c):
-            assert re.search(r"\bcheck(_quiz)?\(", c.source), f"{name}: a check cell that checks nothing"
+            assert re.search(r"\bcheck(_quiz|_choice)?\(", c.source), f"{name}: a check cell that checks nothing"
 
 
 def test_an_exercise_uses_the_explorer_quiz():

@@ -347,6 +347,26 @@ def check_net(net, x: np.ndarray, J: np.ndarray, trace, factors) -> tuple[Jacobi
         coarse = (T > 4 * R) & ~affected
         if attempt or not coarse.any():
             break
-        shrink = np.where(coarse, np.cbrt(R / (2 * np.where(T > 0, T, 1.0))), 1.0)
-        step = step * np.clip(shrink, 1e-3, 1.0)
+        with np.errstate(over="ignore"):  # R/T overflows only in columns that are not coarse, and unused
+            shrink = np.where(coarse, np.cbrt(R / (2 * np.where(T > 0, T, 1.0))), 1.0)
+        # where a pre-activation moves by far more than its own scale within the step (a sigmoid
+        # crossed from one flat end to the other), no Richardson estimate helps: step so that no
+        # z moves by more than 1e-3, down to what x's precision allows
+        gain = _z_gain(net, trace) * np.maximum(1.0, np.abs(x))
+        within = np.where(gain > 1e-3, 1e-3 / np.where(gain > 1e-3, gain, 1.0), 1.0)
+        step = np.where(coarse, np.clip(np.minimum(step * np.clip(shrink, 1e-3, 1.0), within), 1e-13, step), step)
     return check, first
+
+
+def _z_gain(net, trace) -> np.ndarray:
+    """Per input ``j``, the largest ``|∂z_l[i]/∂x_j|`` over the layers whose activation bends
+    (not the identity): how fast a step in ``x_j`` moves them. ``(n,)``."""
+    C = np.eye(net.n)
+    gain = np.zeros(net.n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for W, act, slope in zip(net.weights, net.activations, trace.slopes):
+            C = W @ C  # ∂z_l/∂x
+            if act != "identity":
+                gain = np.maximum(gain, np.nan_to_num(np.abs(C), posinf=np.finfo(float).max).max(axis=0))
+            C = slope[:, None] * C  # ∂a_l/∂x
+    return gain

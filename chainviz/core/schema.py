@@ -187,7 +187,10 @@ MAX_ENTRIES = 300_000
 #: Widest layer and deepest net a saved state may hold.
 MAX_WIDTH = 256
 MAX_DEPTH = 4
-TOP_KEYS = ("chainviz", "version", "net", "x", "loss", "options", "seed")
+TOP_KEYS = ("chainviz", "version", "net", "x", "loss", "options", "seed", "history")
+#: Most gradient steps a saved history may hold.
+MAX_HISTORY = 500
+HISTORY_KEYS = ("weights", "loss", "predicted")
 NET_KEYS = ("weights", "activations", "biases")
 LOSS_KEYS = {"mse": ("name", "target"), "sum": ("name",), "softmax_ce": ("name", "label")}
 SAVED_OPTIONS = tuple(o.name for o in OPTIONS if o.name != "seed")
@@ -196,32 +199,44 @@ SAVED_OPTIONS = tuple(o.name for o in OPTIONS if o.name != "seed")
 @dataclass(frozen=True, eq=False)
 class SavedState:
     """A checked explorer state: ``net``, ``x`` ``(n,)``, ``loss``, ``options`` (every option but
-    ``seed``, see :data:`OPTIONS`) and ``seed``."""
+    ``seed``, see :data:`OPTIONS`), ``seed``, and the gradient steps taken, ``history``: per step
+    ``(net before it, loss before it, first-order prediction of the loss after it)``."""
 
     net: Net
     x: np.ndarray
     loss: Loss
     options: dict
     seed: int
+    history: tuple = ()
 
     @classmethod
-    def of(cls, net, x, loss, seed: int = 0, **options) -> "SavedState":
+    def of(cls, net, x, loss, seed: int = 0, history=(), **options) -> "SavedState":
         """A state from live objects, checked as :func:`read_saved_state` checks a saved one."""
         net = as_net(net)
         loss = as_loss(loss)
         x = net.check_input(x)
         loss.check(net.m)
         opts = check_options(options, "options", only=SAVED_OPTIONS)
-        return cls(net, x, loss, opts, check_option("seed", seed))
+        steps = tuple((as_net(h), float(L), float(p)) for h, L, p in history)
+        for k, (h, _, _) in enumerate(steps):
+            if h.widths != net.widths or h.activations != net.activations:
+                raise ValueError(f"history[{k}] is a net of widths {h.widths}, not of the net's {net.widths}")
+        return cls(net, x, loss, opts, check_option("seed", seed), steps)
 
     def to_dict(self) -> dict:
-        """The JSON-safe version-1 format (module docstring)."""
-        return {"chainviz": FORMAT, "version": VERSION, "net": self.net.to_dict(), "x": self.x.tolist(),
-                "loss": self.loss.to_dict(), "options": dict(self.options), "seed": self.seed}
+        """The JSON-safe version-1 format (module docstring); ``history`` only where steps were taken."""
+        d = {"chainviz": FORMAT, "version": VERSION, "net": self.net.to_dict(), "x": self.x.tolist(),
+             "loss": self.loss.to_dict(), "options": dict(self.options), "seed": self.seed}
+        if self.history:
+            d["history"] = [{"weights": [W.tolist() for W in h.weights], "loss": L, "predicted": p}
+                            for h, L, p in self.history]
+        return d
 
     def __eq__(self, other) -> bool:
         return (isinstance(other, SavedState) and self.net == other.net and np.array_equal(self.x, other.x)
-                and self.loss == other.loss and self.options == other.options and self.seed == other.seed)
+                and self.loss == other.loss and self.options == other.options and self.seed == other.seed
+                and len(self.history) == len(other.history)
+                and all(a[0] == b[0] and a[1:] == b[1:] for a, b in zip(self.history, other.history)))
 
     __hash__ = None
 
@@ -366,7 +381,10 @@ def read_saved_state(d, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRI
     target = loss_d.get("target")
     if target is not None:
         _list(target, "saved state loss.target", max_width, f"the target, at most {max_width} numbers")
-    total = sum(r * c for r, c in shapes) + len(x) + len(target or []) + max_width * len(biases or [])
+    history = d.get("history", [])
+    _list(history, "saved state history", MAX_HISTORY, f"one entry per gradient step, at most {MAX_HISTORY}")
+    per_net = sum(r * c for r, c in shapes)
+    total = per_net * (1 + len(history)) + len(x) + len(target or []) + max_width * len(biases or [])
     if total > max_entries:
         raise ValueError(f"saved state holds about {total:,} numbers; at most {max_entries:,} are read")
 
@@ -427,4 +445,37 @@ def read_saved_state(d, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRI
         net.forward(x_arr)  # weights and x that overflow are refused here, not in the explorer
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"saved state x: {exc}") from None
-    return SavedState(net, x_arr, loss, opts, seed)
+    return SavedState(net, x_arr, loss, opts, seed, _history(history, net, shapes, max_depth))
+
+
+def _history(history: list, net: Net, shapes: list, max_depth: int) -> tuple:
+    """The saved gradient steps, each a net of exactly the saved net's shapes and activations."""
+    out = []
+    for k, h in enumerate(history):
+        where = f"saved state history[{k}]"
+        if not isinstance(h, dict):
+            raise TypeError(f"{where} must be a dict with 'weights', 'loss' and 'predicted', got {_json_kind(h)}")
+        extra = [key for key in h if key not in HISTORY_KEYS]
+        if extra:
+            raise ValueError(f"{where} has an unknown key {_short(extra[0], 40)}; its keys are: {', '.join(HISTORY_KEYS)}")
+        weights = _list(_need(h, "weights", where), f"{where}.weights", max_depth, "one matrix per layer")
+        if [(len(W), len(W[0]) if W and isinstance(W[0], list) else -1) if isinstance(W, list) else None
+                for W in weights] != [tuple(s) for s in shapes]:
+            raise ValueError(f"{where}.weights must have the net's shapes {[f'{r}×{c}' for r, c in shapes]}")
+        for l, (W, (_, cols)) in enumerate(zip(weights, shapes), start=1):
+            try:
+                _matrix_entries(W, l, cols)
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"{where}: {exc}") from None
+        values = []
+        for key in ("loss", "predicted"):
+            v = _need(h, key, where)
+            if not _is_number(v) or not math.isfinite(v):
+                raise TypeError(f"{where}.{key} must be a finite number, got {_json_kind(v)}")
+            values.append(float(v))
+        try:
+            before = Net([_floats(W) for W in weights], net.activations, net._given_biases())
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{where}: {exc}") from None
+        out.append((before, *values))
+    return tuple(out)

@@ -82,7 +82,8 @@ class ExplorerPage:
     def _render(self, old: ChainRuleState | None, *, figure: bool, mark: bool = False) -> None:
         s = self._state
         if figure:
-            previous = self._spec if (mark and old is not None and self._spec is not None) else None
+            # after a gradient step every number moves: outline the weights it moved most, not all
+            previous = self._spec if (mark and old is not None and self._spec is not None and not s.moved) else None
             spec = figure_spec(s.snap, s.view_options(), previous=previous)
             if self.figure is None:
                 self._init_figure(spec)
@@ -229,7 +230,8 @@ class ExplorerPage:
                 self.toolbar.send({"download": {"filename": "chainviz-state.json", "text": text,
                                                 "type": "application/json"}})
             elif key == "copy_code":
-                self._code = "cv.ChainRuleExplorer.from_dict(" + json.dumps(state_to_dict(self._state)) + ")"
+                # a Python literal (True, None), not JSON: the line must run as it is pasted
+                self._code = "cv.ChainRuleExplorer.from_dict(" + repr(state_to_dict(self._state)) + ")"
                 self._render_info()
             return
         if event == "upload_refused":

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..core.schema import SavedState, read_saved_state
 from .settings import NAMES
 from .state import ChainRuleState
@@ -11,7 +13,8 @@ from .state import ChainRuleState
 def state_to_dict(state: ChainRuleState) -> dict:
     """The saved form (format version 1): net, x, loss, options, seed."""
     opts = {name: getattr(state.settings, name) for name in NAMES}
-    return SavedState.of(state.net, state.x, state.loss, seed=state.seed, eta=state.eta, **opts).to_dict()
+    return SavedState.of(state.net, state.x, state.loss, seed=state.seed, eta=state.eta, history=state.history,
+                         **opts).to_dict()
 
 
 def state_from_dict(d) -> ChainRuleState:
@@ -19,4 +22,5 @@ def state_from_dict(d) -> ChainRuleState:
     anything is built; raises ``ValueError``/``TypeError`` naming the key."""
     saved = read_saved_state(d)
     opts = {k: v for k, v in saved.options.items() if k in NAMES}
-    return ChainRuleState.create(saved.net, saved.x, saved.loss, seed=saved.seed, eta=saved.options["eta"], **opts)
+    state = ChainRuleState.create(saved.net, saved.x, saved.loss, seed=saved.seed, eta=saved.options["eta"], **opts)
+    return replace(state, history=saved.history) if saved.history else state

@@ -15,7 +15,7 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # chainviz: the chain rule you can see
 #
-# Four short notebooks, meant to be read in order. Each one computes a few things by hand,
+# Five short notebooks, meant to be read in order. Each one computes a few things by hand,
 # checks them with numbers, and then hands you a live widget to poke at. Each ends with
 # two or three exercises that tell you "right" or "not yet" when you run the check cell.
 #
@@ -23,6 +23,7 @@
 # 2. [The vector chain rule](02_vector_chain_rule.ipynb): composing two maps multiplies their Jacobians, and the shapes tell you the order.
 # 3. [A two-layer net, factor by factor](03_two_layer_net.ipynb): weight matrices and diagonal slope matrices, multiplied into the network's Jacobian.
 # 4. [Reverse mode](04_reverse_mode.ipynb): why backpropagation starts at the loss, and what that saves at scale.
+# 5. [What the gradient is for](05_training.ipynb): a gradient-descent step, predicted to first order, and when the prediction fails.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How to use them

@@ -20,7 +20,7 @@ import pytest
 
 import chainviz as cv
 from chainviz import examples
-from chainviz.widgets import chain_rule as chain_rule_module
+from chainviz.widgets import page as page_module
 
 ChainRuleExplorer = cv.ChainRuleExplorer
 
@@ -706,7 +706,7 @@ def test_internal_error_through_the_api_is_raised_and_shown(app, monkeypatch, fi
 @pytest.mark.parametrize("path", ["api", "widget"])
 def test_internal_error_in_the_view_keeps_state_and_figure_together(app, monkeypatch, path, figure_data,
                                                                      assert_chain_figure):
-    fail_next_call(monkeypatch, chain_rule_module, "figure_spec", "simulated view bug")
+    fail_next_call(monkeypatch, page_module, "figure_spec", "simulated view bug")
     before, data = state(app), figure_data(app.figure)
     if path == "api":
         with pytest.raises(RuntimeError):
