@@ -285,7 +285,7 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         rr.extend(r[keep].tolist())
         cc.extend(c[keep].tolist())
     rr, cc = np.array(rr, dtype=int), np.array(cc, dtype=int)
-    v = shown_values[rr, cc]
+    v = values[rr, cc]  # printed from the exact values: rounding twice (3 digits, then 2 decimals) can be off
     colours = (theme.label_colours(v / scale[rr, cc], 1.0) if opts.free_limits
                else theme.label_colours(v, shared))
     labels = dict(type="scatter", name="labels", mode="text", x=cc.tolist(), y=rr.tolist(),

@@ -89,6 +89,7 @@ class ChainRuleExplorer(ExplorerPage, Explorer):
         self._playing = False  # the backward sweep's Play
         self._training = False  # Train: one gradient step per tick
         self._speed = 2  # training steps per second
+        self._reach = (None, 3.0)  # (picked cell, its slider's reach)
         self._mark_token = 0
         self._build()
         self._render(None, figure=True)
@@ -198,26 +199,31 @@ class ChainRuleExplorer(ExplorerPage, Explorer):
 
     def select(self, band: str, column: str, i: int, j: int) -> str:
         """Select a figure cell as a click does: outline what produces it, explain it, and, for a
-        weight, make it the cell the grid and the slider edit. Returns the explanation (HTML)."""
-        def pick(s):
-            return s.with_selection(band, column, i, j)
-        new = self._preview(pick)
-        hidden_slots = new.view_options().hidden
-        from ..views.panels import revealing
-        text = ("That panel is part of the exercise: check your answer first."
-                if (band, column) in revealing(new.snap, hidden_slots) else explain(new.snap, band, column, i, j))
-        self._do(pick, explanation=text, mark=False)
+        weight, make it the cell the grid and the slider edit. Returns the explanation (HTML).
+
+        Raises ``ValueError`` (shown too) for a cell outside every panel.
+        """
+        text = self._select_cell(band, column, i, j, raises=True)
         grid = self._grids.get(column)
         if band == "top" and grid is not None:
             grid.focus_token += 1  # typing now goes into that cell
         return text
 
-    def _preview(self, transition) -> ChainRuleState:
+    def _select_cell(self, band: str, column: str, i: int, j: int, raises: bool = False) -> str:
+        def pick(s):
+            return s.with_selection(band, column, i, j)
         try:
-            return transition(self._state)
+            new = pick(self._state)
         except (ValueError, TypeError) as exc:
             self._reject(str(exc), None)
-            raise
+            if raises:
+                raise
+            return ""
+        from ..views.panels import revealing
+        text = ("That panel is part of the exercise: check your answer first."
+                if (band, column) in revealing(new.snap, new.hidden) else explain(new.snap, band, column, i, j))
+        self._do(pick, explanation=text, mark=False, raises=raises)
+        return text
 
     def _cell_source(self, name: str, i: int, j: int):
         grid = self._grids.get(name)

@@ -163,16 +163,27 @@ def status_html(state: ChainRuleState, error: str, explanation: str) -> str:
     return "<br>".join(parts)
 
 
-def scrub_items(state: ChainRuleState) -> list[dict]:
-    """A slider for the picked cell (clicked in the figure or its grid)."""
+def scrub_reach(state: ChainRuleState) -> float:
+    """How far the slider of the picked cell reaches either side of 0: ±3, or twice the value
+    when it is larger (taken when the cell is picked, so the range does not jump while scrubbing)."""
     name, i, j = state.picked
     try:
         v = float(state.matrix(name)[i, j])
-    except ValueError:
+    except (ValueError, IndexError):
+        v = 0.0
+    return max(3.0, 2 * abs(v))
+
+
+def scrub_items(state: ChainRuleState, reach: float) -> list[dict]:
+    """A slider for the picked cell (clicked in the figure or its grid), over ±``reach``."""
+    name, i, j = state.picked
+    try:
+        v = float(state.matrix(name)[i, j])
+    except (ValueError, IndexError):
         name, i, j = "W1", 0, 0
         v = float(state.net.weights[0][0, 0])
     where = f"{name}[{i}]" if name in ("x", "t") else f"{name}[{i},{j}]"
-    reach = max(3.0, 2 * abs(v))
+    reach = max(reach, abs(v))
     return [dict(kind="slider", id="scrub", label=f"scrub {where}", value=round(v, 2), min=-reach, max=reach,
                  step=0.01, valuetext=f"{v:.2f}", aria=f"scrub {where}")]
 

@@ -97,7 +97,9 @@ class ExplorerPage:
         self._render_info()
         with self.toolbar.hold_sync():
             self.toolbar.items = UI.toolbar_items(s)
-        self.scrub.items = UI.scrub_items(s)
+        if self._reach[0] != s.picked:  # a newly picked cell: its slider's range, kept while it scrubs
+            self._reach = (s.picked, UI.scrub_reach(s))
+        self.scrub.items = UI.scrub_items(s, self._reach[1])
         if s.quiz:
             self._render_quiz()
 
@@ -158,10 +160,12 @@ class ExplorerPage:
 
     def _build(self) -> None:
         s = self._state
-        self.toolbar = ControlBar(handler=self._on_toolbar, report=True)
-        self.toolbar.observe(self.guarded(self._on_width), names=["width"])
-        self.toolbar.observe(self.guarded(self._on_dark), names=["dark"])
-        self.info = ControlBar(handler=self._on_info)
+        self.toolbar = ControlBar(handler=self._on_toolbar)
+        # the bar right above the figure is as wide as the figure's box, on a slide too (where the
+        # editors take the left of the page): it reports that width, and the page's theme
+        self.info = ControlBar(handler=self._on_info, report=True)
+        self.info.observe(self.guarded(self._on_width), names=["width"])
+        self.info.observe(self.guarded(self._on_dark), names=["dark"])
         self.train_bar = ControlBar(handler=self._on_train)
         self.scrub = ControlBar(handler=self._on_scrub)
         self._grids: dict[str, MatrixGrid] = {}
@@ -212,8 +216,11 @@ class ExplorerPage:
                 return s.with_matrix(name, block, at=(0, 0) if whole else (i, j))
             grid.errors = {}
             self._ui(paste, source=(grid, i, j))
-        elif event == "select":
-            self._ui(lambda s: s.with_pick(name, i, j), explanation=None)
+        elif event == "select":  # a cell clicked, or reached with the arrow keys
+            if name.startswith("W"):  # the same cell in the figure: outlined, explained, scrubbed
+                self._select_cell("top", name, i, j)
+            else:
+                self._ui(lambda s: s.with_pick(name, i, j), explanation=None)
         elif event == "option" and name.startswith("W"):
             self._ui(lambda s: s.with_activation(int(name[1:]), msg.get("value")))
 
@@ -341,19 +348,12 @@ class ExplorerPage:
 
     def _on_width(self, change) -> None:
         width = change["new"]
-        if self._state.settings.presentation:
-            width -= self.editors_width()
         self._do(lambda s: s.with_width(width), raises=False, mark=False, explanation=None)
 
     def _on_dark(self, change) -> None:
         theme = self._state.settings.theme
         dark = theme == "dark" or (theme == "auto" and bool(change["new"]))
         self._do(lambda s: s.with_dark(dark), raises=False, mark=False, explanation=None)
-
-    def editors_width(self) -> int:
-        """Pixels the editors take beside the figure on a slide (the widest grid, 68 px a cell)."""
-        widest = max([self._state.matrix(n).shape[1] for n in self._state.editable()] + [1]) if self._state.grids else 3
-        return 68 * widest + 40
 
     def _on_figure_click(self, trace, points, state) -> None:
         if not points.point_inds:

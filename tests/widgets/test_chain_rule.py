@@ -774,6 +774,7 @@ EDITS = {
     "free limits": lambda a: a.set_options(free_limits=True),
     "grads": lambda a: a.set_options(show_weight_grads=True),
     "scrub": lambda a: change(a.scrub, "scrub", 0.42),
+    "a weight reached with the arrow keys": lambda a: send(a._grids["W1"], event="select", i=1, j=2),
 }
 
 
@@ -797,7 +798,7 @@ NO_OPS = {
     "step K": lambda a: a.set_step(4),
     "options unchanged": lambda a: a.set_options(free_limits=False),
     "tiny change below display precision": lambda a: a.set_weight(1, 0, 0, 0.8 + 1e-12),
-    "a cell picked in its grid": lambda a: send(a._grids["W1"], event="select", i=1, j=2),
+    "x picked in its grid": lambda a: send(a._grids["x"], event="select", i=1, j=0),
 }
 
 

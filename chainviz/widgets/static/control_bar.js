@@ -260,7 +260,7 @@ function render({ model, el: root }) {
   let lastWidth = 0;
   const measure = () => {
     if (!model.get("report")) return;
-    const w = Math.round(root.getBoundingClientRect().width / 10) * 10;
+    const w = Math.floor(root.getBoundingClientRect().width / 10) * 10;  // never wider than the box
     if (w > 0 && Math.abs(w - lastWidth) >= 10) { lastWidth = w; model.set("width", w); model.save_changes(); }
   };
   const observer = new ResizeObserver(() => { clearTimeout(observer.t); observer.t = setTimeout(measure, 120); });

@@ -33,6 +33,7 @@ function render({ model, el: root }) {
   let active = [0, 0]; // the cell that holds tabindex=0
   let editing = false; // typed into since it was focused: arrows move the caret, not the cell
   let original = ""; // what the focused cell held when it got focus (Escape restores it)
+  const sent = {}; // "i,j" -> the text last sent for that cell: a rejected cell keeps showing it
 
   const cellName = (i, j) => {
     const n = model.get("name");
@@ -94,11 +95,13 @@ function render({ model, el: root }) {
       optSelect.setAttribute("aria-label", opt.aria || opt.label);
     }
     inputs.forEach((line, i) => line.forEach((input, j) => {
-      const text = cells[i][j];
+      const err = errors[`${i},${j}`];
+      // a rejected cell keeps what was typed, marked, so it can be corrected; otherwise the kernel's value
+      const text = err && sent[`${i},${j}`] !== undefined ? sent[`${i},${j}`] : cells[i][j];
+      if (!err) delete sent[`${i},${j}`];
       const focused = document.activeElement === input;
       if (!(focused && editing)) input.value = text;
       if (focused && !editing) { original = text; input.select(); }
-      const err = errors[`${i},${j}`];
       const mark = marks.length ? marks[i][j] : 0;
       input.readOnly = !editable;
       input.classList.toggle("cv-bad", Boolean(err));
@@ -116,10 +119,11 @@ function render({ model, el: root }) {
     message.hidden = !first;
   }
 
-  function focusCell(i, j, move = true) {
+  function focusCell(i, j, move = true, announce = false) {
     if (!inputs.length) return;
     i = Math.max(0, Math.min(inputs.length - 1, i));
     j = Math.max(0, Math.min(inputs[0].length - 1, j));
+    if (announce && (i !== active[0] || j !== active[1])) model.send({ event: "select", i, j });
     active = [i, j];
     inputs.forEach((line, a) => line.forEach((input, b) => { input.tabIndex = (a === i && b === j) ? 0 : -1; }));
     const input = inputs[i][j];
@@ -134,6 +138,7 @@ function render({ model, el: root }) {
     if (!input || !model.get("editable")) return;
     if (input.value !== original) {
       original = input.value;
+      sent[`${i},${j}`] = input.value;
       model.send({ event: "edit", i, j, text: input.value });
     }
     editing = false;
@@ -149,18 +154,18 @@ function render({ model, el: root }) {
     }
     if (e.key === "Enter") {
       commit(i, j);
-      focusCell(e.shiftKey ? i - 1 : (i + 1) % r, e.shiftKey ? j : (i + 1 === r ? (j + 1) % k : j));
+      focusCell(e.shiftKey ? i - 1 : (i + 1) % r, e.shiftKey ? j : (i + 1 === r ? (j + 1) % k : j), true, true);
       e.preventDefault(); e.stopPropagation();
       return;
     }
     if (moves[e.key] && !(editing && (e.key === "ArrowLeft" || e.key === "ArrowRight"))) {
       commit(i, j);
-      focusCell(i + moves[e.key][0], j + moves[e.key][1]);
+      focusCell(i + moves[e.key][0], j + moves[e.key][1], true, true);
       e.preventDefault(); e.stopPropagation();
       return;
     }
-    if (e.key === "Home" && e.ctrlKey) { commit(i, j); focusCell(0, 0); e.preventDefault(); }
-    else if (e.key === "End" && e.ctrlKey) { commit(i, j); focusCell(r - 1, k - 1); e.preventDefault(); }
+    if (e.key === "Home" && e.ctrlKey) { commit(i, j); focusCell(0, 0, true, true); e.preventDefault(); }
+    else if (e.key === "End" && e.ctrlKey) { commit(i, j); focusCell(r - 1, k - 1, true, true); e.preventDefault(); }
     // every other key stays with the cell, not with JupyterLab's notebook shortcuts
     e.stopPropagation();
   }
