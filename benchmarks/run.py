@@ -1,6 +1,6 @@
 """Run every chainviz benchmark and write benchmarks/results.{md,json}.
 
-    python benchmarks/run.py            # the full run (< 10 min on 2 cores)
+    python benchmarks/run.py            # the full run (~25 min on 2 cores)
     python benchmarks/run.py --quick    # smoke run: few repetitions, writes results-quick.{md,json}
     python benchmarks/run.py --skip-browser
     python benchmarks/run.py --only ttl     # one section (startup python browser compute ttl)
