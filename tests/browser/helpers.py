@@ -1021,23 +1021,25 @@ def scroll_to_top(page: Page, root: str, nth: int = 0) -> None:
     next_frames(page, 3)
 
 
-def wait_for_layout(page: Page, root: str, nth: int = 0, timeout: float = MEDIUM) -> None:
+def wait_for_layout(page: Page, root: str, nth: int = 0, timeout: float = MEDIUM, quiet_ms: int = 800) -> None:
     """Wait until the explorer's figure is drawn for the width it has: the width its toolbar
-    reports has reached the kernel and come back as a figure whose size no longer changes."""
+    reports (after a 120 ms debounce) has reached the kernel and come back as a figure whose
+    size and panels have not changed for ``quiet_ms``, with JupyterLab's kernel (if any) idle."""
     page.locator(f"{root} .cv-root").nth(nth).evaluate(
-        """(root, timeout) => new Promise((done, fail) => {
+        """(root, [timeout, quiet, status]) => new Promise((done, fail) => {
             const gd = root.querySelector('.js-plotly-plot');
             let last = '', since = performance.now();
             const t0 = performance.now();
+            const idle = () => { const s = document.querySelector(status); return !s || /\\|\\s*Idle\\s*$/.test(s.textContent); };
             const tick = () => {
                 const now = JSON.stringify([gd._fullLayout && gd._fullLayout.width, root.getBoundingClientRect().width,
                                             gd.data && gd.data[0] && gd.data[0].meta && gd.data[0].meta.panels]);
-                if (now !== last) { last = now; since = performance.now(); }
-                if (performance.now() - since > 600) return done();
+                if (now !== last || !idle()) { last = now; since = performance.now(); }
+                if (performance.now() - since > quiet) return done();
                 if (performance.now() - t0 > timeout) return fail(new Error('the figure kept changing size'));
                 setTimeout(tick, 50);
             };
             tick();
         })""",
-        timeout,
+        [timeout, quiet_ms, KERNEL_STATUS],
     )
