@@ -45,19 +45,23 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class Lab:
     """``with Lab(root) as lab:`` serves ``root`` at ``lab.url`` until the block ends."""
 
-    def __init__(self, root: Path, home: Path, timeout: float = 90.0):
+    def __init__(self, root: Path, home: Path, timeout: float = 90.0, env: dict[str, str] | None = None,
+                 settings: dict | None = None):
+        """``env`` is added to the server's (and so its kernels') environment; ``settings``
+        to :data:`LAB_USER_SETTINGS` (file name -> JSON)."""
         self.root, self.home, self.timeout = Path(root), Path(home), timeout
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.log_path = self.home / "lab.log"
+        self.extra_env, self.settings = dict(env or {}), {**LAB_USER_SETTINGS, **(settings or {})}
 
     def env(self) -> dict[str, str]:
-        return jupyter_env(self.home)
+        return {**jupyter_env(self.home), **self.extra_env}
 
     def start(self) -> "Lab":
         env = self.env()
-        for rel, value in LAB_USER_SETTINGS.items():
+        for rel, value in self.settings.items():
             p = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(json.dumps(value))

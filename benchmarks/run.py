@@ -1,8 +1,9 @@
 """Run every chainviz benchmark and write benchmarks/results.{md,json}.
 
-    python benchmarks/run.py            # the full run (< 10 min on 2 cores)
+    python benchmarks/run.py            # the full run (~25 min on 2 cores)
     python benchmarks/run.py --quick    # smoke run: few repetitions, writes results-quick.{md,json}
     python benchmarks/run.py --skip-browser
+    python benchmarks/run.py --only ttl     # one section (startup python browser compute ttl)
 
 See benchmarks/README.md for what each row means.
 """
@@ -24,6 +25,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))  # the working tree's chainviz, even when not installed
 
 from common import dump_json, failed_row  # noqa: E402
+
+SECTIONS = ("startup", "python", "browser", "compute", "ttl")
 
 
 def _version(mod: str) -> str:
@@ -176,6 +179,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="few repetitions; writes results-quick.{md,json}")
     ap.add_argument("--skip-browser", action="store_true", help="no JupyterLab/Chromium measurements")
     ap.add_argument("--out", type=Path, default=None, help="output stem (default benchmarks/results)")
+    ap.add_argument("--only", nargs="+", choices=SECTIONS, default=None,
+                    help="run only these sections (the table then has only their rows)")
     args = ap.parse_args(argv)
     out = args.out or HERE / ("results-quick" if args.quick else "results")
     q = args.quick
@@ -225,12 +230,22 @@ def main(argv=None) -> int:
 
         rows_by["4"] = bench_compute.run_isolated(runs=5 if q else 20, log=log, quick=q)
 
-    section("3. Start-up (import)", startup)
-    section("1. Python work per edit", python_edits)
-    if not args.skip_browser:
-        section("2. In the browser (and 3. cold start)", browser)
-    section("4. Compute", compute)
-    for key in ("1", "2", "2b", "3a", "3b", "4"):
+    def time_to_live():
+        import bench_ttl
+
+        rows_by["5"], result["diagnostics"]["time_to_live"] = bench_ttl.run(
+            runs=1 if q else 5, shaped_runs=1 if q else 3, kernel_runs=3 if q else 10, log=log)
+
+    only = set(args.only or SECTIONS)
+    if args.skip_browser:
+        only -= {"browser", "ttl"}
+    plan = [("startup", "3. Start-up (import)", startup), ("python", "1. Python work per edit", python_edits),
+            ("browser", "2. In the browser (and 3. cold start)", browser), ("compute", "4. Compute", compute),
+            ("ttl", "5. Time to live (whole notebooks)", time_to_live)]
+    for key, name, fn in plan:
+        if key in only:
+            section(name, fn)
+    for key in ("1", "2", "2b", "3a", "3b", "4", "5"):
         result["rows"] += rows_by.get(key, [])
     result["machine"]["loadavg_end"] = list(os.getloadavg())
     result["wall_seconds"] = time.perf_counter() - t_start

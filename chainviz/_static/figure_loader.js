@@ -153,13 +153,25 @@ export default () => {
       ready.catch((err) => console.error("[chainviz] plotly.js could not be loaded:", err));
     },
     async render({ model, el }) {
+      // never a silent blank: say what the figure is waiting for when it takes a while
+      // (a child element: the view's own inline style carries its ipywidgets layout)
+      const note = document.createElement("div");
+      note.style.cssText = "color:#555;font:14px sans-serif;padding:8px";
+      const waiting = setTimeout(() => {
+        note.textContent = "Loading plotly.js…";
+        el.appendChild(note);
+      }, 1000);
       try {
         await ready;
       } catch (err) {
-        el.textContent = `This figure could not load plotly.js (${err}). Re-run the cell, or set chainviz.config.plotlyjs = "inline".`;
-        el.style.cssText = "color:#b00020;font:14px sans-serif;padding:8px";
+        note.textContent = `This figure could not load plotly.js (${err}). Re-run the cell, or set chainviz.config.plotlyjs = "inline".`;
+        note.style.color = "#b00020";
+        el.appendChild(note);
         return;
+      } finally {
+        clearTimeout(waiting);
       }
+      note.remove();
       return figure.render({ model, el });
     },
   };

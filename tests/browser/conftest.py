@@ -11,10 +11,13 @@ lab_server    (session)  LabServer with .root (served dir, a temp copy of
                          notebooks/ that tests may add files to), .url, .port
 voila_server  (session)  factory: voila_server(notebook_path) -> url
 browser       (session)  Playwright Chromium (Debian's /usr/bin/chromium)
+scrollbar_browser (session) the same Chromium drawing scrollbars (what fits)
 page          (function) 1280x900 page; page.console_errors lists console
                          errors and uncaught page errors; a screenshot is
                          saved to test-artifacts/browser/<test>-failure.png
                          when the test fails
+sized_page    (function) factory: sized_page(width, height) -> a page of that
+                         viewport from scrollbar_browser, like ``page``
 artifacts_dir (session)  Path of test-artifacts/browser
 """
 
@@ -279,15 +282,83 @@ def voila_server(
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_api():
+    """The one Playwright driver of the session (a second ``sync_playwright()`` cannot run
+    in the same thread while the first is open)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api):
+    b = playwright_api.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def scrollbar_browser(playwright_api):
+    """Chromium with scrollbars, as a person sees it. Playwright's headless default
+    (``--hide-scrollbars``) draws none, so a box that scrolls looks clipped in a
+    screenshot and takes no room for its scrollbar; tests of what fits use this one."""
+    b = playwright_api.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                       ignore_default_args=["--hide-scrollbars"])
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def _watch_console(pg) -> list[str]:
+    errors: list[str] = []
+    pg.console_errors = errors  # type: ignore[attr-defined]
+
+    def on_console(msg) -> None:
+        if msg.type == "error":
+            loc = msg.location or {}
+            where = f" ({loc.get('url', '')}:{loc.get('lineNumber', '')})" if loc.get("url") else ""
+            errors.append(f"console: {msg.text}{where}")
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    return errors
+
+
+def _failure_screenshot(request: pytest.FixtureRequest, pg, artifacts_dir: Path, suffix: str = "") -> None:
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + suffix
         try:
-            yield b
-        finally:
-            b.close()
+            pg.screenshot(path=str(artifacts_dir / f"{name}-failure.png"), full_page=True)
+        except Exception as exc:  # noqa: BLE001 - best effort, keep the real failure
+            print(f"could not save failure screenshot: {exc}", file=sys.stderr)
+
+
+@pytest.fixture
+def sized_page(scrollbar_browser, request: pytest.FixtureRequest, artifacts_dir: Path):
+    """Factory ``sized_page(width, height)``: a new page of that viewport in its own context,
+    from :func:`scrollbar_browser`, with ``page.console_errors`` like :func:`page`; a screenshot
+    of each page is saved when the test fails; all are closed after the test."""
+    made = []
+
+    def make(width: int, height: int):
+        context = scrollbar_browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(60_000)
+        pg = context.new_page()
+        _watch_console(pg)
+        made.append((context, pg))
+        return pg
+
+    try:
+        yield make
+    finally:
+        for k, (context, pg) in enumerate(made):
+            _failure_screenshot(request, pg, artifacts_dir, f"-{k}" if len(made) > 1 else "")
+            context.close()
 
 
 @pytest.fixture
@@ -300,25 +371,9 @@ def page(browser, request: pytest.FixtureRequest, artifacts_dir: Path):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(60_000)
     pg = context.new_page()
-    errors: list[str] = []
-    pg.console_errors = errors  # type: ignore[attr-defined]
-
-    def on_console(msg) -> None:
-        if msg.type == "error":
-            loc = msg.location or {}
-            where = f" ({loc.get('url', '')}:{loc.get('lineNumber', '')})" if loc.get("url") else ""
-            errors.append(f"console: {msg.text}{where}")
-
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    _watch_console(pg)
     try:
         yield pg
     finally:
-        rep = getattr(request.node, "rep_call", None)
-        if rep is not None and rep.failed:
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-            try:
-                pg.screenshot(path=str(artifacts_dir / f"{name}-failure.png"), full_page=True)
-            except Exception as exc:  # noqa: BLE001 - best effort, keep the real failure
-                print(f"could not save failure screenshot: {exc}", file=sys.stderr)
+        _failure_screenshot(request, pg, artifacts_dir)
         context.close()

@@ -56,6 +56,12 @@ BENIGN_CONSOLE_ERRORS: list[tuple[str, str]] = [
         "JupyterLab-only modules (docmanager) that Voila does not share",
     ),
     (
+        r"^console: Error: The getter for the shared module is not a function\. [\s\S]*"
+        r"/voila/labextensions/(jupyterlab-jupytext|@jupyter-notebook/lab-extension)/",
+        "Voila loads every installed labextension; jupytext's and Notebook 7's Lab extension need "
+        "JupyterLab-only shared modules that Voila does not share (nothing on the page uses them)",
+    ),
+    (
         r"^console: Plugin '@deathbeds/jupyterlab-font[^']*' failed to activate\. "
         r"TypeError: No provider for: @jupyterlab/mainmenu:IMainMenu",
         "jupyterlab-fonts (pulled in by jupyterlab-slideshow) needs JupyterLab's "
@@ -402,13 +408,22 @@ JS_FIGURE = "(root, index) => document.querySelectorAll(root + ' .js-plotly-plot
 #: trace packing several matrices (chainviz's explorer: ``meta.panels`` maps a panel name to
 #: ``[row, col, rows, cols]`` of its block of cells) gives one item per panel. An item is
 #: ``{name, type, visible, xaxis, yaxis, texttemplate, z, labels}``: ``z`` with ``null`` for
-#: blanks, ``labels`` the heatmap label texts drawn on it in reading order (a packed trace's
-#: labels are told apart by where they are drawn).
+#: blanks, ``labels`` the numbers drawn on it in reading order. A plain heatmap's labels are
+#: its own ``texttemplate`` texts; a packed trace's are the texts plotly drew for the figure's
+#: text-only scatter traces (chainviz's "labels" trace: ``mode: "text"`` on the same axes),
+#: plus any heatmap label texts, each mapped back to its grid cell through the axes and so
+#: to the panel it is drawn on.
 JS_ITEMS = """(gd) => {
     const out = [];
     const fl = gd._fullLayout || {};
     const axis = (id) => fl[id.charAt(0) + 'axis' + id.slice(1)];
     const blank = (v) => v === null || v === undefined || Number.isNaN(v);
+    const drawn = (layer, k) => Array.from(gd.querySelectorAll(layer))
+        .find(g => g.__data__ && g.__data__[0] && g.__data__[0].trace && g.__data__[0].trace.index === k);
+    // the text drawn at grid cell (r, c) of axes (xa, ya), from SVG <text> x/y (px in the plot area)
+    const cellTexts = (els, xa, ya) => els.map(e => ({
+        r: Math.round(ya.p2c(+e.getAttribute('y'))), c: Math.round(xa.p2c(+e.getAttribute('x'))),
+        s: e.textContent })).filter(l => l.s !== '');
     (gd.data || []).forEach((t, k) => {
         const base = { type: t.type || 'scatter', visible: t.visible === undefined ? true : t.visible,
                        xaxis: t.xaxis || 'x', yaxis: t.yaxis || 'y',
@@ -422,12 +437,15 @@ JS_ITEMS = """(gd) => {
             return;
         }
         if (base.visible === false) return;
-        const hm = Array.from(gd.querySelectorAll('.heatmaplayer g.hm'))
-            .find(g => g.__data__ && g.__data__[0] && g.__data__[0].trace.index === k);
         const xa = axis(base.xaxis), ya = axis(base.yaxis);
-        const texts = hm ? Array.from(hm.querySelectorAll('g.heatmap-label text')).map(e => ({
-            r: Math.round(ya.p2c(+e.getAttribute('y'))), c: Math.round(xa.p2c(+e.getAttribute('x'))),
-            s: e.textContent })) : [];
+        const hm = drawn('.heatmaplayer g.hm', k);
+        let texts = hm ? cellTexts(Array.from(hm.querySelectorAll('g.heatmap-label text')), xa, ya) : [];
+        (gd.data || []).forEach((s, j) => {
+            if ((s.type || 'scatter') !== 'scatter' || s.mode !== 'text' || s.visible === false
+                || (s.xaxis || 'x') !== base.xaxis || (s.yaxis || 'y') !== base.yaxis) return;
+            const g = drawn('.scatterlayer g.trace', j);
+            if (g) texts = texts.concat(cellTexts(Array.from(g.querySelectorAll('.textpoint text')), xa, ya));
+        });
         // a typed array (float32, see chainviz.views.style.typed_array) as plotly decoded it;
         // 6 significant digits give back the decimals chainviz sent (it rounds to 3)
         const typed = t.z && t.z.bdata !== undefined;
@@ -643,24 +661,57 @@ def shutdown_kernels(base_url: str, path_suffix: str | None = None) -> int:
 # chainviz widgets in the page
 
 
+#: A chainviz matrix grid (one anywidget per matrix): ``.cv-grid`` with a ``.cv-grid-title``
+#: ("W1"), a ``role=grid`` table and one ``input.cv-cell`` per entry (``data-i``, ``data-j``).
+GRID = ".cv-grid"
+CELL = "input.cv-cell"
+
+
+def grid_locator(page: Page, name: str, root: str = "body", nth: int = 0):
+    """The ``nth`` chainviz grid titled ``name`` (``"W1"``, ``"x"``, ``"t"``) inside ``root``."""
+    title = re.compile(rf"^\s*{re.escape(name)}\s*$")
+    return page.locator(f"{root} {GRID}").filter(has=page.locator(".cv-grid-title", has_text=title)).nth(nth)
+
+
+def grid_cell(page: Page, name: str, i: int, j: int = 0, root: str = "body", nth: int = 0):
+    """The ``<input>`` of entry ``[i, j]`` of grid ``name`` (a vector's entry ``i`` is ``[i, 0]``)."""
+    return grid_locator(page, name, root, nth).locator(f'{CELL}[data-i="{i}"][data-j="{j}"]')
+
+
+def grid_values(page: Page, name: str, root: str = "body", nth: int = 0):
+    """The numbers grid ``name`` shows, as an ``(r, k)`` float array (a vector: ``(n, 1)``)."""
+    import numpy as np
+
+    cells = grid_locator(page, name, root, nth).evaluate(
+        """(g) => Array.from(g.querySelectorAll('input.cv-cell'))
+                       .map(e => [+e.dataset.i, +e.dataset.j, e.value])"""
+    )
+    if not cells:
+        raise KeyError(f"grid {name!r} in {root} has no cells")
+    r, k = max(c[0] for c in cells) + 1, max(c[1] for c in cells) + 1
+    out = np.full((r, k), np.nan)
+    for i, j, v in cells:
+        out[i, j] = float(v)
+    return out
+
+
 def editor_cells(page: Page, name: str, root: str = "body") -> tuple[int, int, int]:
-    """Locate chainviz's typed grid titled ``name`` (e.g. "W1", title "W1 4×3").
+    """Locate chainviz's grid titled ``name`` (e.g. "W1").
 
     Returns ``(first, rows, cols)``: ``first`` is the index of the grid's cell
-    [0,0] among ``root``'s ``.cv-cell input`` elements, so cell [i,j] is
-    ``page.locator(root + " .cv-cell input").nth(first + i * cols + j)``.
+    [0,0] among ``root``'s ``input.cv-cell`` elements, so cell [i,j] is
+    ``page.locator(root + " input.cv-cell").nth(first + i * cols + j)``
+    (see also :func:`grid_cell`).
     """
     found = page.evaluate(
         """([root, name]) => {
-            const inputs = Array.from(document.querySelectorAll(root + ' .cv-cell input'));
+            const inputs = Array.from(document.querySelectorAll(root + ' input.cv-cell'));
             for (const [k, inp] of inputs.entries()) {
-                const grid = inp.closest('.widget-gridbox');
-                const title = grid && grid.previousElementSibling;
-                const text = title ? title.textContent.replace(/\\s+/g, ' ').trim() : '';
-                const m = text.match(/^(\\S+) (\\d+)×(\\d+)$/) || text.match(/^(\\S+) length (\\d+)$/);
-                if (m && m[1] === name && grid.querySelector('input') === inp) {
-                    return m[3] === undefined ? [k, +m[2], 1] : [k, +m[2], +m[3]];
-                }
+                const grid = inp.closest('.cv-grid');
+                const title = grid && grid.querySelector('.cv-grid-title');
+                if (!title || title.textContent.trim() !== name || grid.querySelector('input.cv-cell') !== inp) continue;
+                const table = grid.querySelector('[role=grid]');
+                return [k, +table.getAttribute('aria-rowcount'), +table.getAttribute('aria-colcount')];
             }
             return null;
         }""",
@@ -706,17 +757,13 @@ def plotly_label(value: float | None, texttemplate: str) -> str | None:
     return normalise_label(text)
 
 
-def expected_chain(W1, W2, x, target, activation: str = "sigmoid") -> dict:
-    """What the ChainRuleExplorer must show for a two-layer net with an MSE
-    loss, from chainviz's core API only: ``{"top:W1", "top:W2", "top:D1",
-    "top:J", "rev:<col>"...}`` -> 2-D lists (``None`` off a slope diagonal),
-    with reverse rows keyed like the figure's traces ("rev:loss" = ∂L/∂y,
-    ..., "rev:W1" = ∂L/∂x)."""
+def expected_panels(net, x, loss) -> dict:
+    """What the ChainRuleExplorer must show for ``net`` at ``x`` with ``loss``, from chainviz's
+    core API only: ``{"top:W2", "top:D1", ..., "top:J", "rev:<col>"...}`` -> 2-D lists
+    (``None`` off a slope diagonal), with reverse rows keyed like the figure's panels
+    ("rev:loss" = ∂L/∂y, ..., "rev:W1" = ∂L/∂x)."""
     import numpy as np
 
-    import chainviz as cv
-
-    net = cv.two_layer(np.asarray(W1, float), np.asarray(W2, float), activation)
     x = np.asarray(x, float)
     out: dict = {}
     cols = ["loss"]
@@ -728,9 +775,19 @@ def expected_chain(W1, W2, x, target, activation: str = "sigmoid") -> dict:
         out[f"top:{col}"] = M
         cols.append(col)
     out["top:J"] = net.jacobian(x)
-    for col, row in zip(cols, net.reverse_sweep(x, cv.MSE(np.asarray(target, float)))):
+    for col, row in zip(cols, net.reverse_sweep(x, loss)):
         out[f"rev:{col}"] = np.asarray(row.values, float)[None, :]
     return {k: [[None if np.isnan(v) else float(v) for v in r] for r in np.atleast_2d(M)] for k, M in out.items()}
+
+
+def expected_chain(W1, W2, x, target, activation: str = "sigmoid") -> dict:
+    """:func:`expected_panels` of ``cv.two_layer(W1, W2, activation)`` with an MSE loss."""
+    import numpy as np
+
+    import chainviz as cv
+
+    net = cv.two_layer(np.asarray(W1, float), np.asarray(W2, float), activation)
+    return expected_panels(net, x, cv.MSE(np.asarray(target, float)))
 
 
 def assert_sig3(shown, expected, what: str) -> None:
@@ -750,3 +807,239 @@ def assert_sig3(shown, expected, what: str) -> None:
             assert a is not None, f"{what}[{i},{j}] is blank, expected {b:.4g}"
             tol = 0.5 * 10 ** (math.floor(math.log10(abs(b))) - 2) * 1.001 if b else 1e-12
             assert abs(a - b) <= tol, f"{what}[{i},{j}] = {a}, expected {b:.6g} (to 3 significant digits)"
+
+
+# --------------------------------------------------------------------------
+# the numbers printed on the explorer's cells
+#
+# chainviz prints each value with 3 significant digits where cells are wide, else with 2
+# decimals below 10 in magnitude (trailing zeros dropped either way, Unicode minus), "0.00"
+# or "−0.00" for a nonzero value that rounds to zero, "0" only for zero. So a label is right
+# when it is within half a unit of its last printed digit of the true value; since trailing
+# zeros are dropped, never coarser than the 2 decimals (|v| < 10) or 3 significant digits
+# (|v| >= 10) that every mode promises.
+
+_LABEL = re.compile(r"^([+-]?)(\d+)(?:\.(\d*))?(?:e([+-]?\d+))?$")
+
+
+def label_value(text: str) -> tuple[float, float]:
+    """``(value, half_unit)`` of a printed label: its number, and half a unit of its last
+    printed digit (at most half of 0.01 below 10, of the 3rd significant digit above).
+    Raises ``ValueError`` for text that is not a number as chainviz prints them."""
+    import math
+
+    t = text.strip().replace("\u2212", "-")
+    m = _LABEL.match(t)
+    if not m:
+        raise ValueError(f"{text!r} is not a printed number")
+    value = float(t)
+    decimals = len(m.group(3) or "")
+    unit = 10.0 ** (int(m.group(4) or 0) - decimals)
+    promised = 0.01 if abs(value) < 10 else 10.0 ** (math.floor(math.log10(abs(value))) - 2)
+    return value, 0.5 * min(unit, promised)
+
+
+def label_agrees(text: str, v: float) -> bool:
+    """Whether label ``text`` is a right printing of the true value ``v`` (see above)."""
+    value, half = label_value(text)
+    t = text.strip().replace("\u2212", "-")
+    if t.lstrip("+-") == "0":  # only a true zero prints as "0"
+        return abs(v) < 1e-12
+    if value == 0:  # "0.00" / "−0.00": a nonzero value that rounds to zero, with its sign
+        return v != 0 and abs(v) <= half * (1 + 1e-9) and (v < 0) == t.startswith("-")
+    return abs(value - v) <= half * (1 + 1e-9) + 1e-15
+
+
+def assert_labels(labels: list[str], expected, what: str) -> None:
+    """The labels drawn on a panel (reading order, blanks carry none) print ``expected``
+    (a 2-D list from :func:`expected_panels`, ``None`` for a blank)."""
+    want = [v for row in expected for v in row if v is not None]
+    assert len(labels) == len(want), f"{what}: {len(labels)} numbers drawn {labels}, expected {len(want)}: {want}"
+    wrong = [(t, v) for t, v in zip(labels, want) if not label_agrees(t, v)]
+    assert not wrong, f"{what}: labels that do not print the core's value (label, value): {wrong}"
+
+
+#: JS source of ``(labels, expected) => bool``, :func:`label_agrees` over a whole panel:
+#: ``expected`` is a 2-D list with ``null`` for blanks.
+JS_LABELS_AGREE = r"""(labels, expected) => {
+    const want = expected.flat().filter(v => v !== null);
+    if (!labels || labels.length !== want.length) return false;
+    return labels.every((text, k) => {
+        const v = want[k];
+        const t = text.trim().replace(/\u2212/g, '-');
+        const m = t.match(/^([+-]?)(\d+)(?:\.(\d*))?(?:e([+-]?\d+))?$/);
+        if (!m) return false;
+        const value = Number(t);
+        const unit = Math.pow(10, Number(m[4] || 0) - (m[3] || '').length);
+        const promised = Math.abs(value) < 10 ? 0.01 : Math.pow(10, Math.floor(Math.log10(Math.abs(value))) - 2);
+        const half = 0.5 * Math.min(unit, promised);
+        if (t.replace(/^[+-]/, '') === '0') return Math.abs(v) < 1e-12;
+        if (value === 0) return v !== 0 && Math.abs(v) <= half * (1 + 1e-9) && (v < 0) === t.startsWith('-');
+        return Math.abs(value - v) <= half * (1 + 1e-9) + 1e-15;
+    });
+}"""
+
+
+def wait_for_panel_labels(page: Page, name: str, expected, root: str = "body", index: int = 0,
+                          timeout: float = MEDIUM) -> None:
+    """Wait until panel ``name`` prints ``expected`` (see :func:`assert_labels`); on a timeout the
+    assertion says which labels are wrong."""
+    try:
+        wait_for_trace(page, name, f"(z, ls) => ({JS_LABELS_AGREE})(ls, {json.dumps(expected)})",
+                       root, index, timeout)
+    except Exception:  # say what is shown instead
+        assert_labels(trace_labels(page, name, root, index), expected, f"{name} (after {timeout:.0f} ms)")
+        raise
+
+
+# --------------------------------------------------------------------------
+# where the explorer is on screen: element boxes in page (client) pixels
+
+#: JS source of ``(root) => report``: for the explorer ``root`` (its ``.cv-root`` element),
+#: every box that matters, in client pixels ``{l, t, r, b}``, and ``clip`` boxes: the part of
+#: the page an element can be seen in (the viewport, cut by every ancestor that clips its
+#: overflow, inside that ancestor's borders and scrollbars). ``panels``: every panel's block of
+#: cells (from ``meta.panels`` through the axes); ``colorbar``: the colour scale image;
+#: ``annotations``: titles, headings, scale ticks; ``scroller``: the nearest ancestor of the
+#: figure that scrolls horizontally, with its scroll sizes and the height of its horizontal
+#: scrollbar; ``controls``: each control of the bars and each grid; ``label_px``: the font
+#: sizes of the drawn numbers.
+JS_LAYOUT = r"""(root) => {
+    const box = (b) => ({ l: b.left, t: b.top, r: b.right, b: b.bottom });
+    const clipOf = (el) => {
+        const v = { l: 0, t: 0, r: window.innerWidth, b: window.innerHeight };
+        for (let a = el.parentElement; a; a = a.parentElement) {
+            const cs = getComputedStyle(a);
+            if (cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+            // the viewport stands for <html> and <body> (a body's overflow is the viewport's)
+            if (a === document.documentElement || a === document.body) continue;
+            const b = a.getBoundingClientRect();
+            const l = b.left + a.clientLeft, t = b.top + a.clientTop;
+            if (cs.overflowX !== 'visible') { v.l = Math.max(v.l, l); v.r = Math.min(v.r, l + a.clientWidth); }
+            if (cs.overflowY !== 'visible') { v.t = Math.max(v.t, t); v.b = Math.min(v.b, t + a.clientHeight); }
+        }
+        return v;
+    };
+    const gd = root.querySelector('.js-plotly-plot');
+    const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, g = gd.getBoundingClientRect();
+    const X = (c) => g.left + xa._offset + xa.l2p(c), Y = (r) => g.top + ya._offset + ya.l2p(r);
+    const panels = {};
+    for (const [name, [r0, c0, rows, cols]] of Object.entries(gd.data[0].meta.panels)) {
+        const xs = [X(c0 - 0.5), X(c0 + cols - 0.5)], ys = [Y(r0 - 0.5), Y(r0 + rows - 0.5)];
+        panels[name] = { l: Math.min(...xs), r: Math.max(...xs), t: Math.min(...ys), b: Math.max(...ys) };
+    }
+    let scroller = null;
+    for (let a = gd.parentElement; a && a !== root.parentElement; a = a.parentElement) {
+        const ox = getComputedStyle(a).overflowX;
+        if (ox === 'auto' || ox === 'scroll') {
+            const cs = getComputedStyle(a);
+            const borders = parseFloat(cs.borderTopWidth) + parseFloat(cs.borderBottomWidth);
+            scroller = Object.assign(box(a.getBoundingClientRect()), {
+                scrollWidth: a.scrollWidth, clientWidth: a.clientWidth, scrollLeft: a.scrollLeft,
+                scrollbar: a.offsetHeight - a.clientHeight - borders, clip: clipOf(a) });
+            break;
+        }
+    }
+    const controls = [];
+    root.querySelectorAll('.cv-grid, .cv-bar > *').forEach(el => {
+        if (el.closest('details:not([open]) > .cv-bar') || el.offsetParent === null) return;
+        const title = el.querySelector('.cv-grid-title');
+        controls.push(Object.assign(box(el.getBoundingClientRect()), {
+            what: title ? 'grid ' + title.textContent : (el.getAttribute('aria-label') || el.textContent || el.tagName).trim().slice(0, 40),
+            clip: clipOf(el) }));
+    });
+    const img = gd.querySelector('.imagelayer image, g.layer-above image');
+    return {
+        root: box(root.getBoundingClientRect()), figure: box(g), clip: clipOf(gd), panels,
+        colorbar: img ? box(img.getBoundingClientRect()) : null,
+        annotations: Array.from(gd.querySelectorAll('g.annotation')).map(a => Object.assign(
+            box(a.getBoundingClientRect()), { text: a.textContent })).filter(a => a.r > a.l),
+        scroller, controls,
+        label_px: Array.from(gd.querySelectorAll('.textpoint text, g.heatmap-label text'))
+            .map(e => parseFloat(getComputedStyle(e).fontSize)),
+        viewport: { w: window.innerWidth, h: window.innerHeight },
+    };
+}"""
+
+#: px of slack for sub-pixel rounding when comparing boxes
+SLACK = 0.5
+
+
+def explorer_layout(page: Page, root: str, nth: int = 0) -> dict:
+    """:data:`JS_LAYOUT` of the ``nth`` ``.cv-root`` inside ``root``."""
+    return page.locator(f"{root} .cv-root").nth(nth).evaluate(JS_LAYOUT)
+
+
+def inside_x(b: dict, clip: dict) -> bool:
+    return b["l"] >= clip["l"] - SLACK and b["r"] <= clip["r"] + SLACK
+
+
+def inside(b: dict, clip: dict) -> bool:
+    return inside_x(b, clip) and b["t"] >= clip["t"] - SLACK and b["b"] <= clip["b"] + SLACK
+
+
+def clipping_problems(report: dict, must_fit: bool) -> list[str]:
+    """What is cut off horizontally in an :func:`explorer_layout` report, in words.
+
+    Every control and grid must lie inside the part of the page it can be seen in. The figure
+    either lies wholly inside it (panels, titles, colour scale), or, if ``must_fit`` is false,
+    may be wider than its box when that box scrolls and shows a scrollbar: then every panel
+    must be reachable by scrolling (inside the box's scroll width) and the box itself visible.
+    """
+    out = [f"{c['what']!r} [{c['l']:.0f}, {c['r']:.0f}] px is cut off (visible [{c['clip']['l']:.0f}, "
+           f"{c['clip']['r']:.0f}])" for c in report["controls"] if not inside_x(c, c["clip"])]
+    clip, sc = report["clip"], report["scroller"]
+    cut = {n: p for n, p in report["panels"].items() if not inside_x(p, clip)}
+    extras = [("the colour scale", report["colorbar"])] if report["colorbar"] else []
+    extras += [(f"annotation {a['text']!r}", a) for a in report["annotations"]]
+    cut_extras = [(w, b) for w, b in extras if not inside_x(b, clip)]
+    scrolls = sc is not None and sc["scrollWidth"] > sc["clientWidth"]
+    if must_fit or not scrolls:
+        out += [f"panel {n} [{p['l']:.0f}, {p['r']:.0f}] px is cut off (visible [{clip['l']:.0f}, {clip['r']:.0f}])"
+                for n, p in cut.items()]
+        out += [f"{w} [{b['l']:.0f}, {b['r']:.0f}] px is cut off (visible [{clip['l']:.0f}, {clip['r']:.0f}])"
+                for w, b in cut_extras]
+        if must_fit and scrolls:
+            out.append(f"the figure ({sc['scrollWidth']} px) is wider than its box ({sc['clientWidth']} px) and scrolls")
+    else:
+        if sc["scrollbar"] <= 0:
+            out.append(f"the figure ({sc['scrollWidth']} px) is wider than its box ({sc['clientWidth']} px) "
+                       f"but the box shows no scrollbar")
+        if not inside_x(sc, sc["clip"]):
+            out.append(f"the figure's scrolling box [{sc['l']:.0f}, {sc['r']:.0f}] px is itself cut off")
+        left = sc["l"] - sc["scrollLeft"]
+        out += [f"panel {n} cannot be scrolled to" for n, p in report["panels"].items()
+                if p["l"] < left - SLACK or p["r"] > left + sc["scrollWidth"] + SLACK]
+    return out
+
+
+def scroll_to_top(page: Page, root: str, nth: int = 0) -> None:
+    """Scroll the notebook cell (or, outside JupyterLab, the explorer) holding the ``nth``
+    explorer in ``root`` to the top of its scrolling area, as a lecturer does before an edit."""
+    page.locator(f"{root} .cv-root").nth(nth).evaluate(
+        "(r) => (r.closest('.jp-Cell') || r).scrollIntoView({block: 'start', inline: 'nearest'})")
+    next_frames(page, 3)
+
+
+def wait_for_layout(page: Page, root: str, nth: int = 0, timeout: float = MEDIUM, quiet_ms: int = 800) -> None:
+    """Wait until the explorer's figure is drawn for the width it has: the width its toolbar
+    reports (after a 120 ms debounce) has reached the kernel and come back as a figure whose
+    size and panels have not changed for ``quiet_ms``, with JupyterLab's kernel (if any) idle."""
+    page.locator(f"{root} .cv-root").nth(nth).evaluate(
+        """(root, [timeout, quiet, status]) => new Promise((done, fail) => {
+            const gd = root.querySelector('.js-plotly-plot');
+            let last = '', since = performance.now();
+            const t0 = performance.now();
+            const idle = () => { const s = document.querySelector(status); return !s || /\\|\\s*Idle\\s*$/.test(s.textContent); };
+            const tick = () => {
+                const now = JSON.stringify([gd._fullLayout && gd._fullLayout.width, root.getBoundingClientRect().width,
+                                            gd.data && gd.data[0] && gd.data[0].meta && gd.data[0].meta.panels]);
+                if (now !== last || !idle()) { last = now; since = performance.now(); }
+                if (performance.now() - since > quiet) return done();
+                if (performance.now() - t0 > timeout) return fail(new Error('the figure kept changing size'));
+                setTimeout(tick, 50);
+            };
+            tick();
+        })""",
+        [timeout, quiet_ms, KERNEL_STATUS],
+    )

@@ -146,3 +146,61 @@ def jupyter_env(home: Path) -> dict[str, str]:
         env.pop(var, None)
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     return env
+
+
+# --------------------------------------------------------------------------
+# Jupyter servers by command line (tests/browser/test_time_to_live.py, benchmarks/)
+
+
+def jupyter_command(app: str, port: int, root: Path, base_url: str = "/") -> list[str]:
+    """Command line of a token-less Jupyter server on ``127.0.0.1:port``.
+
+    ``app`` is ``"lab"`` or ``"notebook"`` (serving the directory ``root`` under
+    ``base_url``, e.g. ``"/user/learner/"`` as on Binder) or ``"voila"`` (rendering
+    the notebook ``root``; Voila has no base URL option here).
+    """
+    import sys
+
+    if app == "voila":
+        return [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+                "--show_tracebacks=True", str(root)]
+    if app not in ("lab", "notebook"):
+        raise ValueError(f"app must be 'lab', 'notebook' or 'voila', got {app!r}")
+    return [sys.executable, "-m", "jupyter", app, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            "--port-retries=0", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
+            f"--ServerApp.base_url={base_url}", f"--notebook-dir={root}"]
+
+
+def start_server(cmd: list[str], env: dict[str, str], cwd: Path, log_path: Path, port: int,
+                 probe_url: str | None, timeout: float = 90.0) -> subprocess.Popen:
+    """Start ``cmd`` in its own process group, its output in ``log_path``; return once
+    ``port`` accepts connections and ``probe_url`` (if given) answers 200.
+
+    Raises RuntimeError with the log's tail if it exits or is not ready in ``timeout`` s
+    (it is stopped first).
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{cmd[2:4]} exited with {proc.returncode}; log {log_path}:\n{tail(log_path)}")
+        if port_open(port) and (probe_url is None or http_ok(probe_url)):
+            return proc
+        time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError(f"{cmd[2:4]} not ready on port {port} after {timeout:.0f} s; log {log_path}:\n{tail(log_path)}")
+
+
+# --------------------------------------------------------------------------
+# what a page shows (tests/browser/test_time_to_live.py, benchmarks/)
+
+#: ``(root) => [{traces, drawn}]``, one item per plotly figure under ``root`` in page
+#: order: how many traces it holds, and whether plotly has drawn one (a heatmap image, or
+#: a scatter/bar trace group). A figure without traces is the blank figure of issue #11.
+JS_FIGURES = """(root) => Array.from(document.querySelectorAll(`${root} .js-plotly-plot`)).map(gd => ({
+  traces: (gd.data || []).length,
+  drawn: (gd.data || []).length > 0 && !!gd.querySelector('.heatmaplayer g.hm image, .cartesianlayer g.trace'),
+}))"""

@@ -1,14 +1,15 @@
-"""The two-layer ChainRuleExplorer in JupyterLab, driven like a person does
-(issue #6, tests 2-4): type a weight, type nonsense, step the backward sweep.
+"""The ChainRuleExplorer in JupyterLab, driven like a person does (issues #6 and #13):
+type a weight, type nonsense, step the backward sweep, switch a preset, click a cell of
+the figure and type, do it all from the keyboard; and at 1024×700 (file browser open)
+and 1280×800, check from element boxes that nothing is cut off.
 
-Expected numbers come from chainviz's core (``cv.two_layer`` ...), never from
-the widget or view layer; what the page shows is read from plotly.js itself
-(``gd.data``, ``gd.layout.shapes``) and from the label texts drawn in each
-trace's own subplot.
+Expected numbers come from chainviz's core (``cv.two_layer`` ...), never from the
+widget or view layer; what the page shows is read from plotly.js itself (``gd.data``,
+``gd.layout.shapes``) and from the numbers drawn on the figure's cells.
 
-One notebook and one page serve the three tests of this module (opening
-JupyterLab and running the explorer cell costs most of the time); each test
-first presses the explorer's Reset so it does not depend on the others.
+One notebook and one page serve the editing tests (opening JupyterLab and running the
+explorer cell costs most of the time); each test first presses the explorer's Reset so it
+does not depend on the others. The size tests open their own pages, at their own sizes.
 """
 
 from __future__ import annotations
@@ -25,109 +26,175 @@ import pytest
 from chainviz import examples
 
 from .helpers import (
-    assert_sig3,
-    cell_error_outputs,
-    count_heatmaps,
-    count_panels,
-    editor_cells,
-    expected_chain,
-    figure_shapes,
-    figure_state,
-    figure_traces,
-    js_set_input,
-    measure_edit_to_dom,
-    next_frames,
-    normalise_label,
-    open_notebook,
-    plotly_label,
-    sent_value,
-    run_all_cells,
-    screenshot_element,
-    shutdown_kernels,
-    unexpected_console_errors,
-    wait_for_heatmaps,
-    wait_for_trace,
     JS_FIGURE,
     JS_ITEM,
     JS_ITEMS,
     MEDIUM,
+    assert_labels,
+    assert_sig3,
+    cell_error_outputs,
+    cell_selector,
+    clipping_problems,
+    count_heatmaps,
+    count_panels,
+    editor_cells,
+    expected_chain,
+    expected_panels,
+    explorer_layout,
+    figure_shapes,
+    figure_state,
+    figure_traces,
+    grid_cell,
+    grid_locator,
+    grid_values,
+    inside,
+    js_set_input,
+    measure_edit_to_dom,
+    next_frames,
+    open_notebook,
+    run_all_cells,
+    screenshot,
+    screenshot_element,
+    scroll_to_top,
+    shutdown_kernels,
+    unexpected_console_errors,
+    wait_for_heatmaps,
+    wait_for_layout,
+    wait_for_panel_labels,
+    wait_for_trace,
 )
 
 NOTEBOOK = "explorer_default.ipynb"
 EXPLORER_SOURCE = "import chainviz as cv\napp = cv.ChainRuleExplorer()\napp"
 #: sigmoid/identity at (3, 4, 2): top band W2, D1, W1, J + 4 reverse rows + 4 forward carries
 DEFAULT_PANELS = 12
-#: ... all small enough to carry their numbers: one heatmap trace, drawn as one image
+#: ... all packed into one heatmap trace, drawn as one image
 DEFAULT_HEATMAPS = 1
+#: the default explorer's loss: the section's sigmoid preset, MSE with this target
+TARGET = examples.PRESETS["sigmoid"].loss.target
 FIG = ".jp-Notebook"  # root for figure helpers: the one figure in the notebook
 FIG_SELECTOR = ".jp-Notebook .js-plotly-plot"
-HIGHLIGHT = "#ff9f00"
-#: W1[0,0] values typed for the latency sample (each changes J's printed labels)
+#: panels that depend on W1 (the forward band carries ∂a/∂x, which W1 changes too)
+DEPENDS_ON_W1 = ("top:W1", "top:D1", "top:J", "rev:loss", "rev:W2", "rev:D1", "rev:W1")
+#: the reverse rows in the order computed, and what each is (the maths, for the step readout)
+ROWS = ["rev:loss", "rev:W2", "rev:D1", "rev:W1"]
+ROW_TEXT = ["∂L/∂y", "∂L/∂a₁", "∂L/∂z₁", "∂L/∂x"]
+#: W1[0,0] values typed for the latency sample: each moves some entry of J by more than a
+#: printed unit (checked below), so the drawn labels must change on every edit
 LATENCY_VALUES = [1.5, -1.0, 0.3, 2.0, -2.0, 0.9, -0.4, 1.2, -1.6, 0.6, 1.8, -0.8]
 
 
-def explorer_notebook(path) -> None:
-    """Write the explorer notebook: the explorer, and a cell that exposes nothing else."""
+def explorer_notebook(path, sources=(EXPLORER_SOURCE,), title="ChainRuleExplorer, default state") -> None:
+    """Write a notebook: a heading, one code cell per source, and a cell that shows nothing."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# ChainRuleExplorer, default state"),
-        nbformat.v4.new_code_cell(EXPLORER_SOURCE),
-        nbformat.v4.new_code_cell("None"),
-    ]
+    nb.cells = ([nbformat.v4.new_markdown_cell(f"# {title}")]
+                + [nbformat.v4.new_code_cell(s) for s in sources] + [nbformat.v4.new_code_cell("None")])
     nbformat.write(nb, path)
 
 
+def default_expected(W1=examples.W1_DEFAULT) -> dict:
+    return expected_chain(W1, examples.W2_DEFAULT, examples.X_DEFAULT, TARGET)
+
+
 # -- page state ------------------------------------------------------------------------
-def grid_values(page, name: str, root: str = "body") -> np.ndarray:
-    first, r, k = editor_cells(page, name, root)
-    vals = page.eval_on_selector_all(f"{root} .cv-cell input", "els => els.map(e => e.value)")
-    return np.array([float(v) for v in vals[first : first + r * k]]).reshape(r, k)
-
-
-def cell_input(page, name: str, i: int, j: int, root: str = "body"):
-    first, _, k = editor_cells(page, name, root)
-    return page.locator(f"{root} .cv-cell input").nth(first + i * k + j)
-
-
 def type_into(locator, text: str) -> None:
-    """What a person does: select the cell's text, type, press Enter."""
+    """What a person does: click the cell (its text is selected), type, press Enter."""
     locator.click()
     locator.fill(text)
     locator.press("Enter")
 
 
-def expected_labels(page, name: str, Z, root: str = FIG) -> list[str]:
-    """The label texts (sorted) plotly must print on trace ``name`` holding chainviz's ``Z``."""
-    tmpl = next(t["texttemplate"] for t in figure_traces(page, root) if t["name"] == name)
-    # plotly formats the value chainviz sent: rounded to 3 significant digits
-    return sorted(plotly_label(sent_value(v), tmpl) for row in Z for v in row if v is not None)
+def button(page, aria_or_text: str, root: str = FIG):
+    by_aria = page.locator(f'{root} .cv-bar button[aria-label="{aria_or_text}"]')
+    return by_aria if by_aria.count() else page.locator(f"{root} .cv-bar button", has_text=aria_or_text).first
 
 
-def expected_j_labels(page, J_expected, root: str = FIG) -> list[str]:
-    return expected_labels(page, "top:J", J_expected, root)
+def step_slider(page, root: str = FIG):
+    return page.locator(f'{root} .cv-bar input[type=range][aria-label="backward step"]').first
 
 
-def js_labels_equal(name: str, labels: list[str]) -> str:
-    """JS ``(z, labels) => bool``: the drawn labels of a trace are ``labels`` (as a multiset)."""
-    return f"""(z, ls) => !!ls && JSON.stringify(ls.map(t => t.trim().replace('\\u2212', '-')
-                     .replace(/^-(0\\.0*)$/, '$1')).sort()) === JSON.stringify({json.dumps(labels)})"""
+def status(page, root: str = FIG):
+    """The explorer's message block: errors, notes, the explanation of a clicked cell."""
+    return page.locator(f"{root} .cv-bar .cv-html.cv-wide").first
 
 
-def reset(page) -> None:
-    """Press the explorer's Reset and wait until the default W1 is shown again."""
-    page.locator(f"{FIG} button.widget-button", has_text="Reset").first.click()
+def colour_limits(page, root: str = FIG) -> list:
+    return page.evaluate(f"(r) => {{ const t = ({JS_FIGURE})(r, 0).data[0]; return [t.zmin, t.zmax]; }}", root)
+
+
+def named_shape(page, name: str, root: str = FIG) -> dict:
+    return next(sh for sh in figure_shapes(page, root) if sh.get("name") == name)
+
+
+def path_cells(path: str) -> set[tuple[int, int]]:
+    """Grid cells ``(row, col)`` covered by an SVG path of axis-aligned rectangles
+    ``M x0,y0 H x1 V y1 ...`` in grid coordinates (cell (r, c) centred at x = c, y = r)."""
+    cells = set()
+    for x0, y0, x1, y1 in re.findall(r"M([-\d.e]+),([-\d.e]+)H([-\d.e]+)V([-\d.e]+)", path):
+        xs, ys = sorted((float(x0), float(x1))), sorted((float(y0), float(y1)))
+        cells |= {(r, c) for r in range(round(ys[0] + 0.5), round(ys[1] + 0.5))
+                  for c in range(round(xs[0] + 0.5), round(xs[1] + 0.5))}
+    return cells
+
+
+def panel_cells(box) -> set[tuple[int, int]]:
+    r0, c0, rows, cols = box
+    return {(r0 + i, c0 + j) for i in range(rows) for j in range(cols)}
+
+
+def rect_of(box, i0=None, i1=None, j0=None, j1=None) -> set[tuple[int, int]]:
+    r0, c0, rows, cols = box
+    return {(r0 + i, c0 + j) for i in range(rows) for j in range(cols)
+            if (i0 is None or i0 <= i <= i1) and (j0 is None or j0 <= j <= j1)}
+
+
+def boxes(page, root: str = FIG) -> dict:
+    return {t["name"]: t["box"] for t in figure_traces(page, root) if t.get("box")}
+
+
+def wait_unmarked(page, root: str = FIG, timeout: float = 10_000) -> None:
+    """Wait until no cell is outlined as just changed (the outline goes ~1.6 s after an edit)."""
+    page.wait_for_function(
+        f"""(r) => {{ const gd = ({JS_FIGURE})(r, 0);
+            const sh = ((gd && gd.layout.shapes) || []).find(s => s.name === 'changed');
+            return !!sh && sh.visible === false; }}""", arg=root, timeout=timeout, polling=50)
+
+
+def reset(page, root: str = FIG) -> None:
+    """Press the explorer's Reset; wait until the default W1 and the whole sweep are shown and
+    no cell is outlined as changed."""
+    button(page, "↺ Reset", root).click()
     w = float(examples.W1_DEFAULT[0, 0])
-    tmpl = next(t["texttemplate"] for t in figure_traces(page, FIG) if t["name"] == "top:W1")
-    wait_for_trace(page, "top:W1", f"(z, ls) => z[0][0] === {w} && "
-                   f"ls.map(t => t.replace('\\u2212', '-')).includes({json.dumps(plotly_label(w, tmpl))})", FIG)
-    inp = cell_input(page, "W1", 0, 0, FIG)
-    page.wait_for_function(f"(el) => parseFloat(el.value) === {w}", arg=inp.element_handle())
+    wait_for_trace(page, "top:W1", f"(z, ls) => z[0][0] === {w}", root)
+    page.wait_for_function(f"(el) => parseFloat(el.value) === {w}",
+                           arg=grid_cell(page, "W1", 0, 0, root).element_handle())
+    page.wait_for_function("(el) => el.value === el.max", arg=step_slider(page, root).element_handle())
+    wait_unmarked(page, root)
     next_frames(page)
 
 
 def figure_locator(page):
     return page.locator(FIG_SELECTOR).first
+
+
+def cell_centre(page, name: str, i: int, j: int, root: str = FIG) -> tuple[float, float]:
+    """Client pixels of the centre of entry ``[i, j]`` of figure panel ``name``."""
+    return tuple(page.evaluate(
+        f"""([root, name, i, j]) => {{
+            const gd = ({JS_FIGURE})(root, 0), fl = gd._fullLayout, g = gd.getBoundingClientRect();
+            const [r0, c0] = gd.data[0].meta.panels[name];
+            return [g.left + fl.xaxis._offset + fl.xaxis.l2p(c0 + j), g.top + fl.yaxis._offset + fl.yaxis.l2p(r0 + i)];
+        }}""", [root, name, i, j]))
+
+
+def active_element(page) -> dict:
+    return page.evaluate("""() => { const a = document.activeElement;
+        return { tag: a.tagName, aria: a.getAttribute('aria-label') || '', text: (a.textContent || '').trim().slice(0, 40),
+                 i: a.dataset ? a.dataset.i : undefined, j: a.dataset ? a.dataset.j : undefined,
+                 grid: (a.closest('.cv-grid') && a.closest('.cv-grid').querySelector('.cv-grid-title').textContent) || '',
+                 inExplorer: !!a.closest('.cv-root'), inFigure: !!a.closest('.js-plotly-plot'),
+                 cls: (a.className || '').toString() }; }""")
 
 
 # -- the shared page -------------------------------------------------------------------
@@ -146,6 +213,7 @@ def explorer_page(lab_server, browser):
         run_all_cells(page)
         wait_for_heatmaps(page, DEFAULT_HEATMAPS, within=FIG)
         assert cell_error_outputs(page) == []
+        wait_for_layout(page, FIG)
         yield page
     finally:
         context.close()
@@ -168,7 +236,7 @@ def page(explorer_page, request, artifacts_dir):
             print(f"could not save failure screenshot: {exc}", file=sys.stderr)
 
 
-# -- 2. a typed weight reaches every panel that depends on it -----------------------------
+# -- a typed weight reaches every panel that depends on it -------------------------------
 def test_typed_weight_updates_dependent_panels(page, artifacts_dir):
     reset(page)
     assert count_heatmaps(page, FIG) == DEFAULT_HEATMAPS
@@ -176,194 +244,205 @@ def test_typed_weight_updates_dependent_panels(page, artifacts_dir):
     np.testing.assert_allclose(grid_values(page, "W1", FIG), examples.W1_DEFAULT)
     np.testing.assert_allclose(grid_values(page, "W2", FIG), examples.W2_DEFAULT)
     np.testing.assert_allclose(grid_values(page, "x", FIG).ravel(), examples.X_DEFAULT)
-    target = grid_values(page, "t", FIG).ravel()  # the MSE target shown in the page
+    np.testing.assert_allclose(grid_values(page, "t", FIG).ravel(), TARGET)
     before = figure_state(page, FIG)
-    exp0 = expected_chain(examples.W1_DEFAULT, examples.W2_DEFAULT, examples.X_DEFAULT, target)
-    for name in ("top:W1", "top:D1", "top:J", "rev:W1", "top:W2"):
+    limits = colour_limits(page)
+    exp0 = default_expected()
+    for name in DEPENDS_ON_W1 + ("top:W2",):
         assert_sig3(before["z"][name], exp0[name], f"before the edit, {name}")
+        assert_labels(before["labels"][name], exp0[name], f"before the edit, {name}")
     screenshot_element(figure_locator(page), "explorer-before-edit")
 
-    new = -1.3
+    # record the "changed" outline as it is drawn: it is shown for a moment only
+    page.evaluate(f"""(r) => {{
+        const gd = ({JS_FIGURE})(r, 0);
+        window.__cvMarks = [];
+        const look = () => {{
+            const sh = (gd.layout.shapes || []).find(s => s.name === 'changed');
+            const last = window.__cvMarks[window.__cvMarks.length - 1];
+            const now = sh && sh.visible !== false ? sh.path : null;
+            if (now !== (last === undefined ? null : last)) window.__cvMarks.push(now);
+            window.__cvMarkTimer = requestAnimationFrame(look);
+        }};
+        look();
+    }}""", FIG)
+    new = -0.7  # inside the colour scale (±1): nothing but what depends on W1[0,0] may change colour
     W1 = examples.W1_DEFAULT.copy()
     W1[0, 0] = new
-    exp = expected_chain(W1, examples.W2_DEFAULT, examples.X_DEFAULT, target)
-    w1_tmpl = next(t["texttemplate"] for t in figure_traces(page, FIG) if t["name"] == "top:W1")
-    type_into(cell_input(page, "W1", 0, 0, FIG), str(new))
-
-    # the edited panel first: once it is drawn, the same one message carried the rest
-    wait_for_trace(page, "top:W1", f"(z, ls) => z[0][0] === {new} && "
-                   f"ls.map(t => t.replace('\\u2212', '-')).includes({json.dumps(plotly_label(new, w1_tmpl))})", FIG)
-    next_frames(page)
-    page.evaluate("(b) => { window.__cvBefore = b; }", before)
-    stale = []
-    for name in ("top:W1", "top:D1", "top:J", "rev:W1"):
-        try:
-            wait_for_trace(
-                page, name, f"(z, ls) => JSON.stringify(z) !== JSON.stringify(window.__cvBefore.z[{name!r}])"
-                f" && JSON.stringify(ls) !== JSON.stringify(window.__cvBefore.labels[{name!r}])", FIG,
-                timeout=10_000,
-            )
-        except Exception:  # noqa: BLE001 - collect every panel that did not change
-            stale.append(name)
-    assert not stale, f"panels not updated in the page after typing W1[0,0] = {new}: {stale}"
+    exp = default_expected(W1)
+    type_into(grid_cell(page, "W1", 0, 0, FIG), str(new))
+    for name in DEPENDS_ON_W1:
+        wait_for_panel_labels(page, name, exp[name], FIG, timeout=10_000)
     after = figure_state(page, FIG)
     screenshot_element(figure_locator(page), "explorer-after-edit")
 
-    # the numbers behind the panels are chainviz's for the new state (3 significant digits)
-    for name in ("top:W1", "top:D1", "top:J", "rev:W1"):
+    # the numbers behind the panels and printed on them are chainviz's core's for the new state
+    for name in DEPENDS_ON_W1:
         assert_sig3(after["z"][name], exp[name], f"after W1[0,0] = {new}, {name}")
-    # panels that do not depend on W1 stayed as they were
+        assert_labels(after["labels"][name], exp[name], f"after W1[0,0] = {new}, {name}")
+    # W2 does not depend on W1: same numbers, and (limits kept) the same colours
     assert after["z"]["top:W2"] == before["z"]["top:W2"]
-    assert after["z"]["rev:loss"] != before["z"]["rev:loss"]  # ∂L/∂y moves with y = W2 σ(W1 x)
-    # ... and so are the numbers printed on the cells (J above all)
-    for name in ("top:J", "top:W1", "top:D1", "rev:W1"):
-        shown = sorted(normalise_label(t) for t in after["labels"][name])
-        assert shown == expected_labels(page, name, exp[name]), (
-            f"{name} labels {shown} are not chainviz's values for W1[0,0] = {new}: {exp[name]}")
+    assert after["labels"]["top:W2"] == before["labels"]["top:W2"]
+    assert colour_limits(page) == limits, "the colour scale moved though every value stayed inside it"
     # the typed cell shows the accepted value and is not marked
-    assert float(cell_input(page, "W1", 0, 0, FIG).input_value()) == new
-    assert "cv-bad" not in (page.locator(f"{FIG} .cv-cell").nth(editor_cells(page, "W1", FIG)[0])
-                            .get_attribute("class") or "")
+    cell = grid_cell(page, "W1", 0, 0, FIG)
+    assert float(cell.input_value()) == new
+    assert "cv-bad" not in (cell.get_attribute("class") or "") and cell.get_attribute("aria-invalid") == "false"
 
-    # edit -> J's labels redrawn, timed in the page, for many typed edits
+    # what changed was outlined for a moment, and nothing that did not
+    wait_unmarked(page)
+    marks = page.evaluate("() => { cancelAnimationFrame(window.__cvMarkTimer); return window.__cvMarks; }")
+    shown = [m for m in marks if m]
+    assert shown, f"no cell was outlined as changed after the edit (outline paths seen: {marks})"
+    outlined = path_cells(shown[0])
+    b = boxes(page)
+    moved = {(b[n][0] + i, b[n][1] + j) for n in DEPENDS_ON_W1 for i, row in enumerate(exp[n])
+             for j, v in enumerate(row) if v is not None and before["labels"][n] != after["labels"][n]
+             and abs(v - exp0[n][i][j]) > 0.011}  # moved by more than a printed unit: must be marked
+    assert (b["top:W1"][0], b["top:W1"][1]) in outlined, "the edited cell W1[0,0] is not outlined"
+    assert moved <= outlined, f"cells whose printed value changed are not outlined: {sorted(moved - outlined)}"
+    assert not outlined & panel_cells(b["top:W2"]), "W2 did not change but is outlined"
+    assert marks[-1] is None, "the outline of the changed cells did not go away"
+
+    # edit -> J's labels redrawn with the core's values, timed in the page, for many typed edits
+    # (the clock stops when J's drawn labels change; they are checked against the core after)
     first, _, _ = editor_cells(page, "W1", FIG)
-    times = []
+    times, wrong = [], []
+    previous = exp["top:J"]
     for v in LATENCY_VALUES:
         W1[0, 0] = v
-        want = expected_j_labels(page, expected_chain(W1, examples.W2_DEFAULT, examples.X_DEFAULT, target)["top:J"])
-        until = f"gd => ({js_labels_equal('top:J', want)})(null, (({JS_ITEM})(gd, 'top:J') || {{}}).labels)"
-        times.append(measure_edit_to_dom(page, js_set_input(f"{FIG} .cv-cell input", str(v), index=first),
+        want = default_expected(W1)["top:J"]
+        assert np.abs(np.subtract(want, previous)).max() > 0.011, f"W1[0,0] = {v} would not change J's labels"
+        previous = want
+        # cheap enough to run on every mutation: the drawn numbers, J's among them, in one redraw
+        drawn = "gd => Array.from(gd.querySelectorAll('.textpoint text'), e => e.textContent).join(' ')"
+        page.evaluate(f"(r) => {{ window.__cvDrawn = ({drawn})(({JS_FIGURE})(r, 0)); }}", FIG)
+        until = f"gd => ({drawn})(gd) !== window.__cvDrawn"
+        times.append(measure_edit_to_dom(page, js_set_input(f"{FIG} input.cv-cell", str(v), index=first),
                                          FIG_SELECTOR, until=until))
+        try:
+            wait_for_panel_labels(page, "top:J", want, FIG, timeout=2_000)
+        except AssertionError as exc:
+            wrong.append(f"W1[0,0] = {v}: {exc}")
     med = statistics.median(times)
     (artifacts_dir / "latency.json").write_text(json.dumps(
         {"edit_to_dom_ms": [round(t, 1) for t in times], "median": round(med, 1), "size": [3, 4, 2],
-         "what": "typed W1[0,0] + Enter dispatched in the page -> J's cell labels redrawn with the new values",
+         "what": "typed W1[0,0] + Enter dispatched in the page -> the figure's printed numbers (J's too) redrawn",
          "where": "JupyterLab, Chromium (Playwright)"}, indent=2))
     print(f"\nedit -> J labels in DOM: median {med:.0f} ms over {len(times)} edits: "
           + ", ".join(f"{t:.0f}" for t in times))
+    assert not wrong, "J's printed numbers disagree with the core:\n" + "\n".join(wrong)
     assert unexpected_console_errors(page.console_errors) == []
 
 
-# -- 3. bad input: a message naming the cell, the cell marked, the figure untouched ---------
+# -- bad input: a message naming the cell, the cell marked, the figure untouched ---------
 @pytest.mark.parametrize("text, problem", [("abc", r"not a number"), ("inf", r"not a finite number")], ids=["abc", "inf"])
 def test_rejected_input_is_named_and_changes_nothing(page, text, problem):
     reset(page)
     before = figure_state(page, FIG)
-    cell = cell_input(page, "W1", 0, 0, FIG)
-    wrapper = page.locator(f"{FIG} .cv-cell").nth(editor_cells(page, "W1", FIG)[0])
+    cell = grid_cell(page, "W1", 0, 0, FIG)
     type_into(cell, text)
 
-    status = page.locator(f"{FIG} .cv-status").first
+    block = status(page)
     page.wait_for_function("([el, t]) => el.textContent.includes(\"'\" + t + \"'\")",
-                           arg=[status.element_handle(), text], timeout=MEDIUM)
-    message = status.text_content() or ""
-    assert status.is_visible()
+                           arg=[block.element_handle(), text], timeout=MEDIUM)
+    message = block.text_content() or ""
+    assert block.is_visible()
+    assert message.lstrip().startswith("⚠"), f"the message does not read as an error: {message!r}"
     assert "W1[0,0]" in message, f"the message does not name the cell: {message!r}"
     assert re.search(problem, message), f"the message does not say what is wrong: {message!r}"
-    assert "cv-bad" in (wrapper.get_attribute("class") or ""), "the rejected cell is not marked"
+    # the cell itself: marked, invalid for a screen reader, and its grid says why next to it
+    assert "cv-bad" in (cell.get_attribute("class") or ""), "the rejected cell is not marked"
+    assert cell.get_attribute("aria-invalid") == "true"
+    assert re.search(problem, cell.get_attribute("aria-label") or ""), cell.get_attribute("aria-label")
+    grid_message = grid_locator(page, "W1", FIG).locator(".cv-grid-message")
+    assert grid_message.is_visible() and re.search(problem, grid_message.text_content() or "")
     next_frames(page)
     after = figure_state(page, FIG)
     assert after["z"] == before["z"], "a rejected edit changed the figure's data"
     assert after["labels"] == before["labels"], "a rejected edit changed the numbers in the figure"
     assert after["shapes"] == before["shapes"]
-    # the whole explorer (editors, figure, status line) in one picture: a taller window for it
-    page.set_viewport_size({"width": 1280, "height": 1900})
+    # the whole explorer (editors, bars, figure) in one picture: a taller window for it
+    page.set_viewport_size({"width": 1280, "height": 1400})
     try:
-        screenshot_element(page.locator(f"{FIG} .jp-OutputArea-output").first, f"explorer-rejected-{text}")
+        screenshot_element(page.locator(f"{FIG} .cv-root").first, f"explorer-rejected-{text}")
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
 
     # a valid value afterwards is taken and clears the mark and the message
     type_into(cell, "0.5")
     wait_for_trace(page, "top:W1", "z => z[0][0] === 0.5", FIG)
-    page.wait_for_function("(el) => !el.classList.contains('cv-bad')", arg=wrapper.element_handle())
-    assert "⚠" not in (status.text_content() or "")
+    page.wait_for_function("(el) => !el.classList.contains('cv-bad')", arg=cell.element_handle())
+    assert "⚠" not in (block.text_content() or "")
+    assert not grid_message.is_visible()
     assert unexpected_console_errors(page.console_errors) == []
 
 
-# -- 4. the backward sweep, one multiplication per step --------------------------------------
-def _step_readout(page):
-    return page.locator(f"{FIG} .widget-slider", has_text="backward step").locator(".widget-readout").first
-
-
-def _check_step(page, s: int, K: int, rows: list[dict], expected: dict) -> None:
-    """After step ``s``: rows 0..s shown with chainviz's values, the rest blank,
-    the highlight (solid) on row ``s`` (none when the sweep is complete)."""
-    readout = _step_readout(page)
-    page.wait_for_function("([el, s]) => el.textContent.trim() === String(s)",
-                           arg=[readout.element_handle(), s], timeout=MEDIUM)
-    # wait until the figure shows step s: rows filled up to s, blank after it, and the
-    # highlight on row s (the slider's readout can arrive before the figure's update)
-    try:
+# -- the backward sweep, one multiplication per step --------------------------------------
+def _check_step(page, s: int, expected: dict, b: dict) -> None:
+    """After step ``s``: the slider says so, rows 0..s show the core's values, the rest are
+    blank, row ``s`` is outlined and the factor just applied (``s`` ≥ 1) dotted; the whole
+    sweep (``s`` = K) outlines nothing."""
+    K = len(ROWS) - 1
+    slider = step_slider(page)
+    said = f"step {s} of {K}: {ROW_TEXT[s]}"
+    try:  # a key moves the slider at once; what it says comes with the kernel's answer
+        page.wait_for_function("([el, s, said]) => el.value === String(s) && el.getAttribute('aria-valuetext') === said",
+                               arg=[slider.element_handle(), s, said], timeout=MEDIUM)
+    except Exception:  # noqa: BLE001 - the assertion says what is shown
+        pass
+    assert (slider.input_value(), slider.get_attribute("aria-valuetext")) == (str(s), said)
+    cols = [n.split(":")[1] for n in ROWS]
+    want_solid = set() if s >= K else rect_of(b[ROWS[s]])
+    want_dotted = set() if s >= K or s == 0 else rect_of(b[f"top:{cols[s]}"])
+    try:  # the slider can be answered before the figure: wait for the figure to show step s
         page.wait_for_function(
-            f"""([root, names, s, box, colour]) => {{
+            f"""([root, names, s]) => {{
                 const gd = ({JS_FIGURE})(root, 0);
-                if (!gd || !gd.data) return false;
-                const rowsOk = names.every((name, k) => {{
+                return names.every((name, k) => {{
                     const t = ({JS_ITEM})(gd, name);
-                    const ls = t ? t.labels : [];
-                    return t && (k <= s ? t.z.flat().every(v => v !== null) && ls.length === t.z.flat().length
-                                        : t.z.flat().every(v => v === null) && ls.length === 0);
+                    const values = t ? t.z.flat() : [];
+                    return t && (k <= s ? values.every(v => v !== null) && t.labels.length === values.length
+                                        : values.every(v => v === null) && t.labels.length === 0);
                 }});
-                const solid = ((gd.layout && gd.layout.shapes) || []).filter(sh => sh.line
-                    && String(sh.line.color).toLowerCase() === colour && (sh.line.dash || 'solid') === 'solid');
-                const on = (sh) => sh.x0 === box[1] - 0.5 && sh.x1 === box[1] + box[3] - 0.5
-                                   && sh.y0 === box[0] - 0.5 && sh.y1 === box[0] + box[2] - 0.5;
-                return rowsOk && (box === null ? solid.length === 0 : solid.length === 1 && on(solid[0]));
-            }}""",
-            arg=[FIG, [r["name"] for r in rows], s, None if s >= K else rows[s]["box"], HIGHLIGHT],
-            timeout=MEDIUM,
-            polling=50,
-        )
+            }}""", arg=[FIG, ROWS, s], timeout=MEDIUM, polling=50)
     except Exception:  # noqa: BLE001 - the assertions below say what is wrong
         pass
     next_frames(page)
     state = figure_state(page, FIG)
-    for k, row in enumerate(rows):
-        z = state["z"][row["name"]]
+    for k, name in enumerate(ROWS):
+        z = state["z"][name]
         if k <= s:
-            assert_sig3(z, expected[row["name"]], f"step {s}: {row['name']}")
-            assert len(state["labels"][row["name"]]) == len(z[0]), f"step {s}: {row['name']} has no numbers"
+            assert_sig3(z, expected[name], f"step {s}: {name}")
+            assert_labels(state["labels"][name], expected[name], f"step {s}: {name}")
         else:
-            assert all(v is None for v in z[0]), f"step {s}: {row['name']} should be blank, is {z}"
-            assert state["labels"][row["name"]] == [], f"step {s}: {row['name']} still shows numbers"
-    solid = [sh for sh in figure_shapes(page, FIG)
-             if sh.get("line", {}).get("color", "").lower() == HIGHLIGHT and sh["line"].get("dash", "solid") == "solid"]
-    if s >= K:
-        assert solid == [], f"the complete sweep still highlights {solid}"
-    else:
-        r0, c0, nr, nc = rows[s]["box"]
-        assert [(sh["x0"], sh["x1"], sh["y0"], sh["y1"]) for sh in solid] == [
-            (c0 - 0.5, c0 + nc - 0.5, r0 - 0.5, r0 + nr - 0.5)], (
-            f"step {s}: the highlight should outline {rows[s]['name']} (cells {rows[s]['box']}), outlines {solid}")
+            assert all(v is None for v in z[0]), f"step {s}: {name} should be blank, is {z}"
+            assert state["labels"][name] == [], f"step {s}: {name} still shows numbers"
+    for shape, want in (("highlight", want_solid), ("applied", want_dotted)):
+        sh = named_shape(page, shape)
+        got = path_cells(sh["path"]) if sh.get("visible") is not False else set()
+        assert got == want, f"step {s}: the {shape} outline covers {sorted(got)}, expected {sorted(want)}"
 
 
 def test_step_through_backward_sweep(page):
     reset(page)
-    target = grid_values(page, "t", FIG).ravel()
-    expected = expected_chain(examples.W1_DEFAULT, examples.W2_DEFAULT, examples.X_DEFAULT, target)
-    rows = [t for t in figure_traces(page, FIG) if (t["name"] or "").startswith("rev:") and t["visible"] is not False]
-    assert [r["name"] for r in rows] == ["rev:loss", "rev:W2", "rev:D1", "rev:W1"], "rows in the order computed"
-    K = len(rows) - 1  # one multiplication per factor: W2, diag(σ'(z1)), W1
-    assert _step_readout(page).text_content().strip() == str(K), "the explorer starts with the whole sweep"
-    _check_step(page, K, K, rows, expected)
+    expected = default_expected()
+    rows = [t["name"] for t in figure_traces(page, FIG) if (t["name"] or "").startswith("rev:")]
+    assert rows == ROWS, "rows in the order computed"
+    b = boxes(page)
+    K = len(ROWS) - 1  # one multiplication per factor: W2, diag(σ'(z1)), W1
+    _check_step(page, K, expected, b)
 
-    back = page.locator(f"{FIG} button.widget-button", has_text="◀").first
-    fwd = page.locator(f"{FIG} button.widget-button", has_text="▶").first
-    where = []
+    back, fwd = button(page, "one multiplication back"), button(page, "one multiplication further")
+    assert fwd.is_disabled(), "a step past the whole sweep is offered"
     for s in range(K - 1, -1, -1):
         back.click()
-        _check_step(page, s, K, rows, expected)
-        where.append(next((sh["x0"], sh["y0"]) for sh in figure_shapes(page, FIG)
-                          if sh.get("line", {}).get("color", "").lower() == HIGHLIGHT
-                          and sh["line"].get("dash", "solid") == "solid"))
+        _check_step(page, s, expected, b)
         screenshot_element(figure_locator(page), f"explorer-step-{s}")
-    assert len(set(where)) == K, f"the highlight did not move to a new row on every step: {where}"
-    back.click()  # at 0 already: stays at 0
-    _check_step(page, 0, K, rows, expected)
+    assert back.is_disabled(), "a step before the first row is offered"
     for s in range(1, K + 1):
         fwd.click()
-        _check_step(page, s, K, rows, expected)
+        _check_step(page, s, expected, b)
     assert unexpected_console_errors(page.console_errors) == []
 
 
@@ -372,7 +451,7 @@ JS_ORPHAN_PANELS = f"""(gd) => {{
     // every grey panel background must belong to a panel shown: a leftover one would show
     // as an empty grey box where a panel used to be. Returns the backgrounds of no panel.
     const boxes = ({JS_ITEMS})(gd).filter(t => t.box && t.visible !== false).map(t => t.box);
-    const bg = ((gd.layout.shapes || []).find(sh => sh.type === 'path' && sh.fillcolor) || {{}}).path || '';
+    const bg = ((gd.layout.shapes || []).find(sh => sh.type === 'path' && !sh.name && sh.fillcolor) || {{}}).path || '';
     const rects = Array.from(bg.matchAll(/M([-\\d.e]+),([-\\d.e]+)H([-\\d.e]+)V([-\\d.e]+)/g))
         .map(m => m.slice(1).map(Number));
     return rects.filter(([x0, y0, x1, y1]) => !boxes.some(([r, c, nr, nc]) =>
@@ -382,23 +461,218 @@ JS_ORPHAN_PANELS = f"""(gd) => {{
 
 def test_preset_switch_redraws_every_panel(page):
     reset(page)
-    select = page.locator(f"{FIG} .widget-dropdown select").first  # the Preset menu
-    gd = page.locator(FIG_SELECTOR).first.element_handle()
-    select.select_option(label="Two linear layers")
+    select = page.locator(f"{FIG} .cv-bar label", has_text="Preset").locator("select").first
+    gd = figure_locator(page).element_handle()
+    linear = examples.PRESETS["linear"]
+    select.select_option(label=linear.title)
     page.wait_for_function(f"(gd) => ({JS_ITEMS})(gd).every(t => t.name !== 'top:D1')", arg=gd)
-    next_frames(page)
+    expected = expected_panels(linear.net, linear.x, linear.loss)
+    wait_for_panel_labels(page, "top:J", expected["top:J"], FIG)
     assert count_panels(page, FIG) == 9  # W2, W1, J; 3 rows; 3 forward carries
     assert page.evaluate(JS_ORPHAN_PANELS, gd) == []
-    expected = expected_chain(examples.W1_DEFAULT, examples.W2_DEFAULT, examples.X_DEFAULT, [0.5, -0.5], "identity")
-    assert_sig3(figure_traces_z(page, "top:J"), expected["top:J"], "J after the linear preset")
+    state = figure_state(page, FIG)
+    for name in ("top:W2", "top:W1", "top:J", "rev:loss", "rev:W2", "rev:W1"):
+        assert_sig3(state["z"][name], expected[name], f"{linear.title}: {name}")
+        assert_labels(state["labels"][name], expected[name], f"{linear.title}: {name}")
+    assert linear.note in (status(page).text_content() or ""), "the preset's note is not shown"
+    assert select.input_value() == "linear", "the menu does not name the preset shown"
 
-    select.select_option(label="With a sigmoid")
+    sigmoid = examples.PRESETS["sigmoid"]
+    select.select_option(label=sigmoid.title)
     page.wait_for_function(f"(gd) => ({JS_ITEMS})(gd).some(t => t.name === 'top:D1')", arg=gd)
-    next_frames(page)
+    wait_for_panel_labels(page, "top:J", default_expected()["top:J"], FIG)
     assert count_panels(page, FIG) == DEFAULT_PANELS
     assert page.evaluate(JS_ORPHAN_PANELS, gd) == []
     assert unexpected_console_errors(page.console_errors) == []
 
 
-def figure_traces_z(page, name: str):
-    return next(t["z"] for t in figure_traces(page, FIG) if t["name"] == name and t["visible"] is not False)
+# -- edit where you look: a click on W1[1,2] in the figure, then typing edits that weight -----
+def test_click_in_figure_then_type_edits_that_weight(page):
+    reset(page)
+    figure_locator(page).scroll_into_view_if_needed()
+    x, y = cell_centre(page, "top:W1", 1, 2)
+    page.mouse.click(x, y)
+    page.wait_for_function(
+        """() => { const a = document.activeElement; return a && a.matches('input.cv-cell')
+                   && a.dataset.i === '1' && a.dataset.j === '2'
+                   && a.closest('.cv-grid').querySelector('.cv-grid-title').textContent === 'W1'; }""",
+        timeout=MEDIUM)
+    explanation = status(page).text_content() or ""
+    assert "W1[1,2]" in explanation, f"the click is not explained: {explanation!r}"
+    assert path_cells(named_shape(page, "highlight")["path"]) == rect_of(boxes(page)["top:W1"], 1, 1, 2, 2)
+    screenshot_element(page.locator(f"{FIG} .cv-root").first, "explorer-clicked-W1-1-2")
+
+    new = -0.4
+    page.keyboard.type(str(new))  # the click selected the cell's text: typing replaces it
+    page.keyboard.press("Enter")
+    W1 = examples.W1_DEFAULT.copy()
+    W1[1, 2] = new
+    exp = default_expected(W1)
+    for name in ("top:W1", "top:J", "rev:W1"):
+        wait_for_panel_labels(page, name, exp[name], FIG)
+    assert float(grid_cell(page, "W1", 1, 2, FIG).input_value()) == new
+    assert page.locator(f'{FIG} .cv-bar input[type=range][aria-label="scrub W1[1,2]"]').count() == 1, (
+        "the scrub slider does not move the clicked weight")
+    assert unexpected_console_errors(page.console_errors) == []
+
+
+# -- the keyboard alone ---------------------------------------------------------------------
+def _focus_explorer_cell(page) -> None:
+    """Where a keyboard user starts: the explorer's notebook cell selected in command mode."""
+    page.locator(f"{cell_selector(1)}").evaluate("(c) => c.focus()")
+    page.keyboard.press("Escape")
+    assert not active_element(page)["inExplorer"]
+
+
+def _tab_until(page, done, most: int = 30, back: bool = False) -> list[str]:
+    """Press Tab (Shift+Tab) until ``done(active_element)``; the stops passed, in words."""
+    stops = []
+    for _ in range(most):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        a = active_element(page)
+        stops.append(a["aria"] or a["text"] or a["tag"])
+        if done(a):
+            return stops
+    raise AssertionError(f"not reached with {most} presses of Tab; stops: {stops}")
+
+
+def test_keyboard_only_edit_and_step(page):
+    reset(page)
+    _focus_explorer_cell(page)
+    stops = _tab_until(page, lambda a: a["grid"] == "W1" and a["tag"] == "INPUT")
+    print(f"\nTab stops to W1's grid: {stops}")
+    page.keyboard.press("Control+Home")  # the grid's first cell, wherever the grid was left
+    for key in ("ArrowDown", "ArrowRight", "ArrowRight"):
+        page.keyboard.press(key)
+    a = active_element(page)
+    assert (a["grid"], a["i"], a["j"]) == ("W1", "1", "2"), f"arrow keys led to {a}"
+    assert a["aria"].startswith("W1 row 1 column 2, 0.5"), a["aria"]
+    new = 0.25
+    page.keyboard.type(str(new))
+    page.keyboard.press("Enter")
+    W1 = examples.W1_DEFAULT.copy()
+    W1[1, 2] = new
+    expected = default_expected(W1)
+    wait_for_panel_labels(page, "top:J", expected["top:J"], FIG)
+    assert float(grid_cell(page, "W1", 1, 2, FIG).input_value()) == new
+
+    stops = _tab_until(page, lambda a: a["aria"] == "one multiplication back")
+    print(f"Tab stops from the grid to ◀: {stops}")
+    b = boxes(page)
+    page.keyboard.press("Enter")
+    _check_step(page, 2, expected, b)
+    page.keyboard.press("Space")
+    _check_step(page, 1, expected, b)
+    page.keyboard.press("Tab")
+    assert active_element(page)["aria"] == "backward step", active_element(page)
+    page.keyboard.press("ArrowRight")
+    _check_step(page, 2, expected, b)
+    page.keyboard.press("Tab")
+    assert active_element(page)["aria"] == "one multiplication further", active_element(page)
+    page.keyboard.press("Enter")
+    _check_step(page, 3, expected, b)
+    assert unexpected_console_errors(page.console_errors) == []
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "issue #13 asks for everything to be keyboard reachable, but a cell's explanation comes only from a "
+    "mouse click on the figure (ChainRuleExplorer._on_figure_click): the figure has no focusable element, "
+    "and moving in a grid with the arrow keys sends no 'select' (matrix_grid.js sends it on click only)"))
+def test_keyboard_reads_a_cell_explanation(page):
+    """Reach a cell of the figure with the keyboard alone and read its explanation."""
+    reset(page)
+    _focus_explorer_cell(page)
+    hint = status(page).text_content() or ""
+    stops = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        a = active_element(page)
+        stops.append(a["aria"] or a["text"] or a["tag"])
+        if not a["inExplorer"] and len(stops) > 1:
+            break
+        if a["inFigure"] or a["grid"] == "W1":
+            page.keyboard.press("Enter")
+            text = status(page).text_content() or ""
+            if text != hint and "=" in text and "W1[" in text:
+                return
+    raise AssertionError(f"no keyboard stop of the explorer explains a cell; stops: {stops}")
+
+
+# -- fit: 1024×700 with the file browser open, 1280×800 --------------------------------------
+SIZES_NOTEBOOK = "explorer_sizes.ipynb"
+#: (what, source, must fit without scrolling); the large net may scroll, visibly
+SIZE_EXPLORERS = [
+    ("default", "import chainviz as cv\ncv.ChainRuleExplorer()", True),
+    ("presentation", "cv.ChainRuleExplorer(presentation=True)", False),
+    ("widths8-depth3", "cv.ChainRuleExplorer(sizes=(8, 8, 8, 8))", False),
+]
+#: the smallest printed number chainviz allows itself (px): on a laptop, and on a slide
+MIN_LABEL_PX = {False: 9.0, True: 12.0}
+
+
+def check_explorer_on_screen(page, root: str, what: str, must_fit: bool, presentation: bool,
+                             together: bool) -> tuple[list[str], dict]:
+    """Scroll the explorer in ``root`` to the top, screenshot it, and say what is wrong:
+    clipped controls or panels (:func:`clipping_problems`), numbers below the readable minimum,
+    and (``together``) W1's grid and J not both on screen. Returns the problems and the report."""
+    scroll_to_top(page, root)
+    wait_for_layout(page, root)
+    report = explorer_layout(page, root)
+    problems = [f"{what}: {p}" for p in clipping_problems(report, must_fit)]
+    small = [px for px in report["label_px"] if px < MIN_LABEL_PX[presentation] - 0.05]
+    if small:
+        problems.append(f"{what}: {len(small)} numbers drawn at {min(small)} px, below {MIN_LABEL_PX[presentation]}")
+    w1 = grid_locator(page, "W1", root).evaluate(
+        "(g) => { const b = g.getBoundingClientRect(); return {l: b.left, t: b.top, r: b.right, b: b.bottom}; }")
+    w1_clip = next(c["clip"] for c in report["controls"] if c["what"] == "grid W1")
+    j = report["panels"]["top:J"]
+    report["together"] = inside(w1, w1_clip) and inside(j, report["clip"])
+    if together and not report["together"]:
+        problems.append(f"{what}: W1's grid {_px(w1)} and J {_px(j)} are not on screen together "
+                        f"(visible: grid {_px(w1_clip)}, figure {_px(report['clip'])})")
+    return problems, report
+
+
+def _px(b: dict) -> str:
+    return f"[{b['l']:.0f}..{b['r']:.0f} × {b['t']:.0f}..{b['b']:.0f}]"
+
+
+@pytest.mark.parametrize("width, height", [(1024, 700), (1280, 800)], ids=["1024x700", "1280x800"])
+def test_explorers_fit(lab_server, sized_page, width, height):
+    """Default, presentation and large explorers at a laptop size in JupyterLab with the file
+    browser open: nothing clipped; the default one fits whole, the others scroll visibly;
+    at 1280×800 W1's grid and J are on screen together."""
+    page = sized_page(width, height)
+    explorer_notebook(lab_server.root / SIZES_NOTEBOOK, [src for _, src, _ in SIZE_EXPLORERS],
+                      "Explorers at a laptop's size")
+    try:
+        open_notebook(page, lab_server.url, SIZES_NOTEBOOK)
+        run_all_cells(page)
+        assert cell_error_outputs(page) == []
+        assert page.locator(".jp-FileBrowser").first.is_visible(), "the file browser is not open"
+        problems, seen = [], {}
+        for k, (what, _, must_fit) in enumerate(SIZE_EXPLORERS):
+            root = cell_selector(k + 1)
+            wait_for_heatmaps(page, 1, within=root)
+            found, report = check_explorer_on_screen(
+                page, root, what, must_fit, presentation=what == "presentation",
+                together=(what == "default" and width >= 1280))
+            screenshot(page, f"explorer-{width}x{height}-{what}")
+            if report["panels"]["top:J"]["t"] > report["viewport"]["h"]:  # the figure too, as one scrolls to it
+                page.locator(f"{root} .js-plotly-plot").first.evaluate("(gd) => gd.scrollIntoView({block: 'start'})")
+                next_frames(page, 3)
+                screenshot(page, f"explorer-{width}x{height}-{what}-figure")
+            problems += found
+            sc = report["scroller"]
+            seen[what] = {"figure_px": round(report["figure"]["r"] - report["figure"]["l"]),
+                          "box_px": sc and sc["clientWidth"],
+                          "scrolls": bool(sc and sc["scrollWidth"] > sc["clientWidth"]),
+                          "label_px": min(report["label_px"], default=None), "together": report["together"]}
+        print(f"\n{width}×{height}: " + json.dumps(seen))
+        assert not problems, "\n".join(problems)
+        assert unexpected_console_errors(page.console_errors) == []
+    finally:
+        try:
+            shutdown_kernels(lab_server.url, SIZES_NOTEBOOK)
+        except OSError as exc:
+            print(f"could not shut the kernel of {SIZES_NOTEBOOK} down: {exc}", file=sys.stderr)

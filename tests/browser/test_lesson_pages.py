@@ -182,7 +182,7 @@ def test_the_readme_voila_command_serves_the_app_page_and_it_follows_an_edit(pag
 
         gd = ".js-plotly-plot"
         before = page.eval_on_selector_all(f"{gd} g.heatmap-label text", "els => els.map(e => e.textContent)")
-        cell = page.locator(".cv-cell input").first
+        cell = page.locator("input.cv-cell").first
         cell.click()
         cell.fill("2")
         cell.press("Enter")
