@@ -13,7 +13,8 @@ the figure keeps it and is wider than its box, which then scrolls.
 
 :func:`figure_spec` is pure: a :class:`~chainviz.core.snapshot.Snapshot` and
 :class:`Options` in, ``{"traces": [...], "layout": {...}}`` out (plus ``"cells"``,
-the shown values, for :func:`changed_cells`; it is not sent).
+the shown values, for :func:`changed_cells`, and ``"marked"``, the cells outlined as changed;
+neither is sent).
 """
 
 from __future__ import annotations
@@ -319,10 +320,11 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
                                     xanchor="left", yanchor=anchor, showarrow=False, font=dict(size=fs - 2)))
 
     if previous is not None:
-        opts = replace(opts, marked=tuple(opts.marked) + changed_cells(previous, {"cells": shown_values, "traces": [cells]}))
+        opts = replace(opts, marked=tuple(dict.fromkeys(tuple(opts.marked) + changed_cells(
+            previous, {"cells": shown_values, "traces": [cells]}))))
     emphasis = [(boxes[(b, c)].row + i, boxes[(b, c)].col + j) for b, c, i, j in opts.emphasis if (b, c) in boxes]
     if emphasis:
-        opts = replace(opts, marked=tuple(opts.marked) + tuple(emphasis))
+        opts = replace(opts, marked=tuple(dict.fromkeys(tuple(opts.marked) + tuple(emphasis))))
     shapes = _shapes(s, boxes, step, opts, cell, pal)
     chart_w = min(1.0, max(260.0, 0.5 * plot_w) / plot_w)
     chart_top = (HISTORY_HEIGHT[opts.presentation] + 0.5 * fs) / plot_h if trained else 0.0
@@ -350,7 +352,7 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         dragmode=False,
     )
     traces = [cells, labels] + history_traces(opts.history, opts.predicted, pal, fs)
-    return {"traces": traces, "layout": layout, "cells": shown_values}
+    return {"traces": traces, "layout": layout, "cells": shown_values, "marked": tuple(opts.marked)}
 
 
 def _title(text: str, box: grid.Box, cell: float, fs: float) -> dict:

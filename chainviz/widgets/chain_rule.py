@@ -91,6 +91,7 @@ class ChainRuleExplorer(ExplorerPage, Explorer):
         self._speed = 2  # training steps per second
         self._reach = (None, 3.0)  # (picked cell, its slider's reach)
         self._mark_token = 0
+        self._marked = ()  # grid cells outlined as changed by the last edit
         self._build()
         self._render(None, figure=True)
 

@@ -84,7 +84,11 @@ class ExplorerPage:
         if figure:
             # after a gradient step every number moves: outline the weights it moved most, not all
             previous = self._spec if (mark and old is not None and self._spec is not None and not s.moved) else None
-            spec = figure_spec(s.snap, s.view_options(), previous=previous)
+            # outlines of an earlier edit stay through renders that change no number (a selection,
+            # the focus moving on after Enter) until their time is up or numbers change again
+            keep = self._marked if (not mark and old is not None and old.snap is s.snap) else ()
+            spec = figure_spec(s.snap, s.view_options(marked=keep), previous=previous)
+            self._marked = spec["marked"]
             if self.figure is None:
                 self._init_figure(spec)
                 for trace in self.figure.data:
@@ -150,6 +154,7 @@ class ExplorerPage:
 
     def _unmark(self, token: int) -> None:
         if token == self._mark_token:
+            self._marked = ()
             self._render(None, figure=True)
 
     # ------------------------------------------------------------------ building the widgets
