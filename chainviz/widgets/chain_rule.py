@@ -210,7 +210,7 @@ class ChainRuleExplorer(ExplorerPage, Explorer):
             grid.focus_token += 1  # typing now goes into that cell
         return text
 
-    def _select_cell(self, band: str, column: str, i: int, j: int, raises: bool = False) -> str:
+    def _select_cell(self, band: str, column: str, i: int, j: int, raises: bool = False, moving: bool = False) -> str:
         def pick(s):
             return s.with_selection(band, column, i, j)
         try:
@@ -223,7 +223,8 @@ class ChainRuleExplorer(ExplorerPage, Explorer):
         from ..views.panels import revealing
         text = ("That panel is part of the exercise: check your answer first."
                 if (band, column) in revealing(new.snap, new.hidden) else explain(new.snap, band, column, i, j))
-        self._do(pick, explanation=text, mark=False, raises=raises)
+        self._do(pick, explanation=text if not (moving and self.error) else None, mark=False, raises=raises,
+                 moving=moving)
         return text
 
     def _cell_source(self, name: str, i: int, j: int):

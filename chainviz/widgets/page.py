@@ -29,11 +29,13 @@ class ExplorerPage:
 
     # ------------------------------------------------------------------ the one path of every edit
     def _do(self, transition: Callable[[ChainRuleState], ChainRuleState], *, source=None, raises: bool = True,
-            mark: bool = True, explanation: str | None = "") -> bool:
+            mark: bool = True, explanation: str | None = "", moving: bool = False) -> bool:
         """Apply ``transition`` to the state and render the result.
 
         On ``ValueError``/``TypeError`` nothing changes but the message (shown in the page, and
         next to ``source``, a ``(grid, i, j)`` cell); it is raised again when ``raises``.
+        ``moving``: the focus moving on in a grid (after Enter, or an arrow key) selects the next
+        cell; that keeps a message about the cell just rejected on screen.
         """
         try:
             new = transition(self._state)
@@ -49,12 +51,14 @@ class ExplorerPage:
             return False
         old = self._state
         self._state = new
-        self.error = ""
-        self._code = ""
+        numbers = new.snap is not old.snap  # a new net, x or loss: not just a selection, a step, a setting
+        if not moving:
+            self.error = ""
+            self._code = ""
         if explanation is not None:
             self._explanation = explanation
         try:
-            self._render(old, figure=True, mark=mark)
+            self._render(old, figure=True, mark=mark and numbers)
         except Exception as exc:  # a bug in the views: keep showing the state the figure still shows
             self._state = old
             self._render(None, figure=True)
@@ -223,9 +227,9 @@ class ExplorerPage:
             self._ui(paste, source=(grid, i, j))
         elif event == "select":  # a cell clicked, or reached with the arrow keys
             if name.startswith("W"):  # the same cell in the figure: outlined, explained, scrubbed
-                self._select_cell("top", name, i, j)
+                self._select_cell("top", name, i, j, moving=True)
             else:
-                self._ui(lambda s: s.with_pick(name, i, j), explanation=None)
+                self._do(lambda s: s.with_pick(name, i, j), raises=False, explanation=None, moving=True)
         elif event == "option" and name.startswith("W"):
             self._ui(lambda s: s.with_activation(int(name[1:]), msg.get("value")))
 
