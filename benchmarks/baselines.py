@@ -41,8 +41,9 @@ def shown_panels(snap, opts=None) -> dict:
     default options, in the order the figure lists them."""
     spec = view.figure_spec(snap, opts or view.Options())
     P = view.panels(snap)
-    names = [name for tr in spec["traces"] if tr.get("visible") for name in tr["meta"]["panels"]]
-    return {slot: P[slot] for slot in view.SLOTS if f"{slot[0]}:{slot[1]}" in names}
+    names = [name for tr in spec["traces"] if tr.get("type") == "heatmap" and tr.get("visible") is not False
+             for name in (tr.get("meta") or {}).get("panels", {})]
+    return {slot: P[slot] for slot in ((n.split(":")[0], n.split(":")[1]) for n in names) if slot in P}
 
 
 def edited_snapshot(net, x, loss, value: float, layer: int = 1, i: int = 0, j: int = 0):
@@ -63,7 +64,7 @@ def mpl_figure(snap, labelled_max: int = 8):
     P = shown_panels(snap)
     bands = [b for b in view.BANDS if any(slot[0] == b for slot in P)]
     c = max(float(np.nanmax(np.abs(p["z"]))) if np.isfinite(p["z"]).any() else 0.0 for p in P.values()) or 1.0
-    cols = [c for c in view.COLUMNS if any(slot[1] == c for slot in P)]
+    cols = [c for c in view.columns(snap) if any(slot[1] == c for slot in P)]
     fig = Figure(figsize=(14, 8))  # no layout engine: the cheapest usual choice
     axes = fig.subplots(len(bands), len(cols), squeeze=False)
     fig.subplots_adjust(left=0.02, right=0.95, top=0.93, bottom=0.02, wspace=0.3, hspace=0.55)

@@ -31,6 +31,8 @@ SECTION = "2. In the browser"
 SECTION_START = "3. Start-up"
 SECTION_REPLAY = "2b. What plotly.js does per edit (replay in a bare page)"
 VALUES = ["0.5", "-0.3", "1.2", "0.1", "-0.8", "0.7", "-1.1"]
+#: the chainviz explorer in plotly's own FigureWidget: what the shared plotly.js costs per edit (nothing)
+STOCK_TRANSPORT = "chainviz-in-plotly-FigureWidget"
 HEATMAP = ".js-plotly-plot .heatmaplayer g.hm image"
 LONG = 180_000
 QUIET_MS = 250
@@ -52,7 +54,7 @@ def _cell(kind: str, sizes, i: int) -> str:
     drv = (f"drv{i} = W.Text(value='', continuous_update=False, description='edit W1[0,0]')\n"
            f"drv{i}.add_class('cvb-driver{i}')\n")
     state = f"s{i} = ChainRuleExplorer(sizes={tuple(sizes)!r}).snapshot\n"
-    if kind == "chainviz":
+    if kind in ("chainviz", STOCK_TRANSPORT):
         src = (f"app{i} = ChainRuleExplorer(sizes={tuple(sizes)!r})\n" + drv +
                f"drv{i}.observe(lambda ch: app{i}.set_weight(1, 0, 0, float(ch['new'])), names='value')\n"
                f"box{i} = W.Box([app{i}.widget]); box{i}.add_class('cvb-app{i}')\n"
@@ -83,15 +85,18 @@ def _cell(kind: str, sizes, i: int) -> str:
 
 def notebook_source(kind: str, sizes_list) -> list[str]:
     head = PRELUDE + ("%matplotlib inline\n" if kind == "matplotlib-interact" else "")
+    if kind == STOCK_TRANSPORT:  # the same explorer, in plotly's own FigureWidget (5 MB bundle in its state)
+        head += "import chainviz.config\nchainviz.config.plotlyjs = 'plotly'\n"
     return [head] + [_cell(kind, sz, i) for i, sz in enumerate(sizes_list)]
 
 
 def expected_panels(sizes) -> int:
-    """Heatmaps the explorer draws at ``sizes`` with its default options (its visible traces)."""
+    """Heatmap images the explorer draws at ``sizes`` with its default options (one per visible
+    heatmap trace; each trace may hold several panels)."""
     from chainviz.widgets.chain_rule import ChainRuleExplorer
 
     app = ChainRuleExplorer(sizes=sizes)
-    n = sum(1 for t in app.figure.data if t.visible is not False)
+    n = sum(1 for t in app.figure.data if t.type == "heatmap" and t.visible is not False)
     app.figure.close()
     return n
 
@@ -257,6 +262,8 @@ def measure_interleaved(books: dict, sz, runs: int, warmup: int, log=print) -> d
     a change of machine load during the run hits all variants alike."""
     kinds = list(books)
     out = {k: {"dom": [], "painted": [], "first": [], "batches": [], "failures": 0} for k in kinds}
+    if not kinds:
+        return out
     for n in range(warmup + runs):
         for kind in kinds[n % len(kinds):] + kinds[:n % len(kinds)]:
             nb = books[kind]
@@ -335,13 +342,23 @@ def cold_start(br: Browser, root: Path, runs: int, log=print) -> dict:
 
 
 def run(runs: int = 30, warmup: int = 3, cold_runs: int = 20, sizes=((3, 4, 2), (32, 32, 32)),
-        kinds=("chainviz", "matplotlib-interact", "separate-FigureWidgets"), log=print,
+        kinds=("chainviz", STOCK_TRANSPORT, "matplotlib-interact", "separate-FigureWidgets"), log=print,
         keep_dir: Path | None = None) -> tuple[list[dict], dict]:
+    rows, extra = [], {"variants": {}}
+    shown = []
+    for sz in sizes:  # a size the explorer cannot show is a failed row, not a lost section
+        try:
+            expected_panels(sz)
+            shown.append(tuple(sz))
+        except Exception as exc:  # noqa: BLE001
+            err = f"ChainRuleExplorer(sizes={tuple(sz)}) raised {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            log(f"  {_size(sz)}: {err}")
+            rows.append(failed_row(f"edit → DOM, chainviz {_size(sz)}", "ms", "—", err, SECTION))
+    sizes = tuple(shown)
     tmp = Path(tempfile.mkdtemp(prefix="cvbench-"))
     root, home = tmp / "root", tmp / "home"
     root.mkdir()
     home.mkdir()
-    rows, extra = [], {"variants": {}}
     results: dict = {}
     opened: dict = {}
     try:
@@ -466,6 +483,11 @@ def run(runs: int = 30, warmup: int = 3, cold_runs: int = 20, sizes=((3, 4, 2), 
                                 note=f"bare page, plotly.min.js, await Plotly.update; painted median "
                                      f"{statistics.median(r['painted']):.0f} ms; message {r['bytes']} B"))
         ours = results.get(f"chainviz {sz}", {}).get("dom", [])
+        stock = results.get(f"{STOCK_TRANSPORT} {sz}", {}).get("dom", [])
+        if stock and ours:
+            rows.append(ratio_row(f"edit → DOM, {STOCK_TRANSPORT} / chainviz {sz}", stock, ours, section=SECTION,
+                                  note="the same explorer, plotly.js in each figure's state vs loaded once per page: "
+                                       "≈ 1 means the transport costs edits nothing"))
         for kind, need in (("matplotlib-interact", 5.0), ("separate-FigureWidgets", 3.0)):
             base = results.get(f"{kind} {sz}", {}).get("dom", [])
             rows.append(ratio_row(f"edit → DOM, {kind} / chainviz {sz}", base, ours, f"≥ {need:g}×", need,

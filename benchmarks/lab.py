@@ -85,15 +85,39 @@ class Lab:
     def tail(self, n: int = 30) -> str:
         return tail(self.log_path, n)
 
+    def _xsrf(self) -> str:
+        """The server's ``_xsrf`` cookie (fetched once): jupyter_server refuses a DELETE or
+        POST without it, token or not."""
+        if getattr(self, "_xsrf_value", None) is None:
+            import http.cookiejar
+
+            jar = http.cookiejar.CookieJar()
+            self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                       urllib.request.HTTPCookieProcessor(jar))
+            with self._opener.open(self.url + "/lab", timeout=30) as r:
+                r.read()
+            self._xsrf_value = next((c.value for c in jar if c.name == "_xsrf"), "")
+        return self._xsrf_value
+
     def request(self, method: str, path: str, body=None, timeout: float = 10.0):
+        """JSON of ``method path`` on the server, or None if it failed (a failed change is logged)."""
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        opener = _OPENER
+        if method != "GET":
+            try:
+                headers["X-XSRFToken"] = self._xsrf()
+                opener = self._opener
+            except OSError:
+                pass
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with _OPENER.open(req, timeout=timeout) as r:
+            with opener.open(req, timeout=timeout) as r:
                 text = r.read().decode()
                 return json.loads(text) if text else {}
-        except OSError:
+        except OSError as exc:
+            if method != "GET":
+                print(f"    {method} {path}: {exc}", file=sys.stderr)
             return None
 
     def get(self, path: str):

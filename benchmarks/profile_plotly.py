@@ -252,7 +252,7 @@ def per_panel(snap) -> dict:
     P = view.panels(snap)
     data = []
     for tr in spec["traces"]:
-        if not tr.get("visible"):
+        if tr.get("type") != "heatmap" or tr.get("visible") is False:
             continue
         for name, (r, c, rows, cols) in tr["meta"]["panels"].items():
             ax = str(len(data) + 2)
