@@ -222,7 +222,7 @@ def _grid_inputs(page, root: str) -> list[dict]:
     """The exercise grids' inputs (they start empty): where each sits relative to the cell."""
     return page.evaluate(
         """(root) => { const cell = document.querySelector(root).getBoundingClientRect();
-            return Array.from(document.querySelectorAll(root + ' input'))
+            return Array.from(document.querySelectorAll(root + ' input.cv-cell'))
               .filter(e => e.dataset.cvQuiz === '1' || (e.value === '' && (e.dataset.cvQuiz = '1')))
               .map(e => { const r = e.getBoundingClientRect();
                           return {x: Math.round(r.x - cell.x), y: Math.round(r.y - cell.y), value: e.value}; }); }""",
