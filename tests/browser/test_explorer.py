@@ -595,6 +595,11 @@ def test_keyboard_reads_a_cell_explanation(page):
             break
         if a["inFigure"] or (a["grid"] == "W1" and a["tag"] == "INPUT"):
             page.keyboard.press("Enter")
+            try:  # the explanation comes with the kernel's answer
+                page.wait_for_function("([el, hint]) => el.textContent !== hint && el.textContent.includes('W1[')",
+                                       arg=[status(page).element_handle(), hint], timeout=5_000)
+            except Exception:  # noqa: BLE001 - not this stop: go on tabbing
+                pass
             text = status(page).text_content() or ""
             if text != hint and "=" in text and "W1[" in text:
                 return
