@@ -97,11 +97,21 @@ def toolbar_items(state: ChainRuleState) -> list[dict]:
 
 
 SPEEDS = (1, 2, 5, 10)
+TRAINING_IDS = ("eta", "step_once", "train", "speed", "undo", "reset_training", "training")
 
 
 def eta_text(eta: float) -> str:
     """η as its field shows it (ASCII, can be typed back)."""
     return f"{eta:g}"
+
+
+def training_group(state: ChainRuleState, training: bool, speed: int) -> dict:
+    """Gradient descent, folded under its name until opened (or until steps were taken): η, one
+    step, many steps (play/stop, steps per second), undo, reset."""
+    group = dict(kind="group", id="training", label="Gradient descent", items=training_items(state, training, speed))
+    if state.history:
+        group["open"] = True
+    return group
 
 
 def training_items(state: ChainRuleState, training: bool, speed: int) -> list[dict]:
@@ -149,16 +159,16 @@ def badge_html(state: ChainRuleState) -> str:
 
 
 def status_html(state: ChainRuleState, error: str, explanation: str) -> str:
-    """The message line: a rejected edit first, then a note about the last change, then a clicked cell."""
-    parts = []
+    """The message block: the check of J, a rejected edit, a note about the last change, a clicked cell."""
+    parts = [badge_html(state)]
     if error:
         parts.append(f'<span class="cv-error" role="alert">⚠ {html.escape(error)}</span>')
     if state.note:
         parts.append(f"<span>{html.escape(state.note)}</span>")
     if explanation:
         parts.append(f"<span>{explanation}</span>")
-    if not parts:
-        parts.append('<span class="cv-hint">Click a cell of the figure to see how it is computed; '
+    if len(parts) == 1:
+        parts[0] += (' <span class="cv-hint">Click a cell of the figure to see how it is computed; '
                      'click a weight to edit it.</span>')
     return "<br>".join(parts)
 

@@ -114,14 +114,13 @@ class ExplorerPage:
     def _render_info(self) -> None:
         s = self._state
         items = UI.sweep_items(s, self._playing) + [
-            dict(kind="html", id="badge", html=UI.badge_html(s)),
+            UI.training_group(s, self._training, self._speed),
             dict(kind="html", id="status", html=UI.status_html(s, self.error, self._explanation), wide=True,
                  live="polite"),
         ]
         if self._code:
             items.append(dict(kind="code", id="code", text=self._code, aria="code that rebuilds this explorer"))
         self.info.items = items
-        self.train_bar.items = UI.training_items(s, self._training, self._speed)
 
     def _render_grids(self) -> None:
         s = self._state
@@ -175,7 +174,6 @@ class ExplorerPage:
         self.info = ControlBar(handler=self._on_info, report=True)
         self.info.observe(self.guarded(self._on_width), names=["width"])
         self.info.observe(self.guarded(self._on_dark), names=["dark"])
-        self.train_bar = ControlBar(handler=self._on_train)
         self.scrub = ControlBar(handler=self._on_scrub)
         self._grids: dict[str, MatrixGrid] = {}
         self.editors = W.Box(layout=W.Layout(display="flex", flex_flow="row wrap", align_items="flex-start"))
@@ -184,12 +182,12 @@ class ExplorerPage:
         if s.settings.presentation:
             self.editors.layout.flex_flow = "column nowrap"
             self.editors.layout.flex = "0 0 auto"
-            body = W.Box([self.editors, W.VBox([self.info, self.train_bar, self.figure_box],
+            body = W.Box([self.editors, W.VBox([self.info, self.figure_box],
                                                layout=W.Layout(flex="1 1 auto"))],
                          layout=W.Layout(display="flex", flex_flow="row nowrap", align_items="flex-start"))
             parts.append(body)
         else:
-            parts += [self.editors, self.info, self.train_bar, self.figure_box]
+            parts += [self.editors, self.info, self.figure_box]
         self._quiz_grids: dict[str, MatrixGrid] = {}
         if s.quiz:
             self.quiz_bar = ControlBar(handler=self._on_quiz)
@@ -317,6 +315,9 @@ class ExplorerPage:
             self._render_info()
 
     def _on_info(self, msg: dict) -> None:
+        if msg.get("id") in UI.TRAINING_IDS:
+            self._on_train(msg)
+            return
         s = self._state
         K = len(s.snap.factors)
         step = K if s.step is None else s.step

@@ -176,7 +176,8 @@ vanishing_app
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## On the big screen
 #
-# Presentation mode: larger type, a fixed colour scale (−2 to 2), rarer controls under *more*.
+# Presentation mode: larger type, the grids beside the figure. The colour scale stays put while you
+# edit, and a note says so when a value leaves it.
 
 # %% jupyter={"source_hidden": true}
 cv.ChainRuleExplorer(presentation=True)

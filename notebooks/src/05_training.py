@@ -63,7 +63,8 @@ app
 # step always goes downhill (unless the gradient is zero).
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Type a learning rate into the explorer's **Learning rate η** field, press Enter, then press **Step**.
+# Open **Gradient descent** (next to the sweep's ▶), type a learning rate into **Learning rate η**, press
+# Enter, then press **Step**.
 # The line under the explorer gives the loss before and after the step and the first-order prediction;
 # the chart under the panels keeps them, step by step. **Undo step** goes back exactly.
 

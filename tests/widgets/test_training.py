@@ -29,6 +29,13 @@ def item(bar, key):
     raise KeyError(key)
 
 
+def test_the_training_controls_fold_away_until_used():
+    app = cv.ChainRuleExplorer()
+    assert "open" not in item(app.info, "training")  # folded: the page keeps its height for the figure
+    app.step()
+    assert item(app.info, "training")["open"] is True
+
+
 def autograd_grads(app):
     """∂L/∂W_l of the explorer's two-layer sigmoid net with its MSE loss, by autograd."""
     x, t = app.x, app.loss.target
@@ -43,8 +50,8 @@ def autograd_grads(app):
 def test_the_step_button_takes_W_minus_eta_times_the_gradient():
     app = cv.ChainRuleExplorer()
     W, G = [np.array(w) for w in app.net.weights], autograd_grads(app)
-    send(app.train_bar, event="change", id="eta", value="0.25")
-    send(app.train_bar, event="click", id="step_once")
+    send(app.info, event="change", id="eta", value="0.25")
+    send(app.info, event="click", id="step_once")
     assert app.error == ""
     for W_new, W_old, g in zip(app.net.weights, W, G):
         np.testing.assert_allclose(W_new, W_old - 0.25 * g, rtol=1e-12, atol=1e-15)
@@ -60,7 +67,7 @@ def test_the_step_button_takes_W_minus_eta_times_the_gradient():
 def test_eta_is_refused_outside_its_range_and_nothing_changes():
     app = cv.ChainRuleExplorer()
     for text in ("0", "-1", "11", "abc", "nan"):
-        send(app.train_bar, event="change", id="eta", value=text)
+        send(app.info, event="change", id="eta", value=text)
         assert "η" in app.error, text
         assert app.eta == 0.1
     with pytest.raises(ValueError):
@@ -75,10 +82,10 @@ def test_undo_after_n_steps_restores_the_weights_bit_for_bit():
         snapshots.append([np.array(W) for W in app.net.weights])
         app.step(0.3)
     for k in range(6, -1, -1):
-        send(app.train_bar, event="click", id="undo")
+        send(app.info, event="click", id="undo")
         for W, W0 in zip(app.net.weights, snapshots[k]):
             assert np.array_equal(W, W0)
-    assert item(app.train_bar, "undo")["disabled"] is True
+    assert item(app.info, "undo")["disabled"] is True
     with pytest.raises(ValueError, match="no step to undo"):
         app.undo()
 
@@ -87,35 +94,35 @@ def test_reset_training_returns_to_the_weights_before_training():
     app = cv.ChainRuleExplorer()
     before = app.net
     app.train(10, eta=0.2)
-    send(app.train_bar, event="click", id="reset_training")
+    send(app.info, event="click", id="reset_training")
     assert app.net == before and len(app.history) == 1
 
 
 def test_train_plays_one_step_per_tick_and_stops():
     app = cv.ChainRuleExplorer()
-    send(app.train_bar, event="change", id="train", value=True)  # the first step at once
-    assert item(app.train_bar, "train")["playing"] is True
+    send(app.info, event="change", id="train", value=True)  # the first step at once
+    assert item(app.info, "train")["playing"] is True
     for _ in range(4):
-        send(app.train_bar, event="tick", id="train")
+        send(app.info, event="tick", id="train")
     assert len(app.history) == 6
     losses = [h["loss"] for h in app.history]
     assert all(b < a for a, b in zip(losses, losses[1:]))  # η = 0.1 on this net: downhill
-    send(app.train_bar, event="change", id="train", value=False)
-    assert item(app.train_bar, "train")["playing"] is False
-    send(app.train_bar, event="change", id="speed", value="5")
-    assert item(app.train_bar, "train")["interval"] == 200
+    send(app.info, event="change", id="train", value=False)
+    assert item(app.info, "train")["playing"] is False
+    send(app.info, event="change", id="speed", value="5")
+    assert item(app.info, "train")["interval"] == 200
 
 
 def test_a_too_large_eta_stops_training_with_a_message_and_keeps_a_finite_state():
     app = cv.ChainRuleExplorer()
     app.load_preset("linear")
     app.eta = 1.0
-    send(app.train_bar, event="change", id="train", value=True)
+    send(app.info, event="change", id="train", value=True)
     for _ in range(20):
-        if not item(app.train_bar, "train")["playing"]:
+        if not item(app.info, "train")["playing"]:
             break
-        send(app.train_bar, event="tick", id="train")
-    assert item(app.train_bar, "train")["playing"] is False  # it stopped by itself
+        send(app.info, event="tick", id="train")
+    assert item(app.info, "train")["playing"] is False  # it stopped by itself
     status = item(app.info, "status")["html"]
     assert "grown 3 steps in a row" in status and "smaller η" in status
     assert all(np.all(np.isfinite(W)) for W in app.net.weights)
