@@ -92,6 +92,7 @@ class ChainRuleExplorer(ExplorerPage, Explorer):
         self._reach = (None, 3.0)  # (picked cell, its slider's reach)
         self._mark_token = 0
         self._marked = ()  # grid cells outlined as changed by the last edit
+        self._tables_shown = False  # "numbers as tables": the text alternative shown to everyone
         self._build()
         self._render(None, figure=True)
 

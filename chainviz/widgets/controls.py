@@ -9,6 +9,7 @@ which the explorer turns into one transition.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Callable
@@ -78,6 +79,50 @@ class ControlBar(_Reporting):
     report = t.Bool(False).tag(sync=True)
     width = t.Int(0).tag(sync=True)
     dark = t.Bool(False).tag(sync=True)
+
+    def set_items(self, items: list[dict]) -> None:
+        """Show ``items``. When only some items changed (a value, a message), only those travel, as a
+        patch: a bar's whole list (menus and all) would cost kilobytes on every edit. The trait still
+        holds the whole list, so a page that opens the widget later draws it as it is now."""
+        new = json.loads(json.dumps(items))
+        old = self.items
+        if _structure(old) != _structure(new):
+            self.items = new
+            return
+        changed = _changed(old, new)
+        if not changed:
+            return
+        with self._lock_property(items=new):  # the kernel's copy is current; the page gets the patch
+            self.items = new
+        self.send({"patch": changed})
+
+
+def _structure(items: list[dict]) -> list:
+    """Ids and kinds in order, groups with their children: what a patch cannot change."""
+    return [(it.get("id"), it.get("kind"), _structure(it.get("items", []))) for it in items]
+
+
+def _changed(old: list[dict], new: list[dict]) -> list[dict]:
+    """The items of ``new`` (at any depth) that differ from those of ``old``, without their children."""
+    out = []
+    for a, b in zip(old, new):
+        if {k: v for k, v in a.items() if k != "items"} != {k: v for k, v in b.items() if k != "items"}:
+            out.append({k: v for k, v in b.items() if k != "items"})
+        out += _changed(a.get("items", []), b.get("items", []))
+    return out
+
+
+class PanelTables(_Reporting):
+    """The figure's panels as tables (``static/panel_tables.js``): read in the page from the figure
+    itself, so they say what is drawn. Traits: ``captions`` (``{"top:W1": "W1, 4×3, ∂z₁/∂x"}``),
+    ``shown`` (visible; otherwise only for assistive technology), ``selected`` (``[panel, i, j]``).
+    A cell chosen with Enter or a click is reported as ``{"event": "select", "panel", "i", "j"}``."""
+
+    _esm = STATIC / "panel_tables.js"
+    _css = _CSS
+    captions = t.Dict({}).tag(sync=True)
+    shown = t.Bool(False).tag(sync=True)
+    selected = t.List([]).tag(sync=True)
 
 
 _ROW = re.compile(r"\[([^\[\]]*)\]")

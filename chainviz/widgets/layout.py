@@ -8,6 +8,7 @@ be tested without a browser.
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ..core import examples
 from ..core.activations import ACTIVATIONS
 from ..core.notation import fmt, sub
 from ..core.schema import MAX_BYTES
-from ..views.panels import quiz_label
+from ..views.panels import panels, quiz_label, revealing
 from . import quiz as Q
 from .state import ChainRuleState
 from .structure import MAX_DEPTH
@@ -216,6 +217,22 @@ def quiz_items(state: ChainRuleState) -> list[dict]:
             dict(kind="break", id=f"break:{q.name}"),
         ]
     return items
+
+
+def panel_captions(state: ChainRuleState) -> dict[str, str]:
+    """Each panel's table caption: its name, shape and meaning (``"W1  4×3, = ∂z₁/∂x"``), in plain
+    text; no numbers, so a caption changes with the layout, not with every edit."""
+    out = {}
+    hidden = revealing(state.snap, state.hidden)
+    for (band, column), p in panels(state.snap, state.step).items():
+        if band == "fwd" and not state.settings.show_forward or band == "grad" and not state.settings.show_weight_grads:
+            continue
+        head, _, detail = p["title"].partition("<br>")
+        text = re.sub(r"<[^>]+>", "", head).strip()
+        if detail.startswith("="):
+            text += ", " + re.sub(r"<[^>]+>", "", detail)
+        out[f"{band}:{column}"] = text + (" (hidden: part of the exercise)" if (band, column) in hidden else "")
+    return out
 
 
 def quiz_grid_spec(state: ChainRuleState, item: Q.QuizItem) -> dict:

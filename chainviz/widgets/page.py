@@ -17,7 +17,7 @@ from ..core.checks import parse_number
 from ..core.schema import MAX_BYTES
 from ..views.chain import figure_spec, panel_at
 from . import layout as UI
-from .controls import ControlBar, MatrixGrid, parse_block
+from .controls import ControlBar, MatrixGrid, PanelTables, parse_block
 from .saved import state_from_dict, state_to_dict
 from .state import ChainRuleState
 
@@ -101,13 +101,20 @@ class ExplorerPage:
                 self._apply(spec)
             if previous is not None and any(sh.get("name") == "changed" for sh in spec["layout"]["shapes"]):
                 self._unmark_later()
+        theme_class = {"dark": "cv-dark", "light": "cv-light"}.get(s.settings.theme, "")
+        if theme_class != self._theme_class:  # a forced theme dresses the controls too, not only the figure
+            if self._theme_class:
+                self.widget.remove_class(self._theme_class)
+            if theme_class:
+                self.widget.add_class(theme_class)
+            self._theme_class = theme_class
         self._render_grids()
         self._render_info()
-        with self.toolbar.hold_sync():
-            self.toolbar.items = UI.toolbar_items(s)
+        self._render_tables()
+        self.toolbar.set_items(UI.toolbar_items(s))
         if self._reach[0] != s.picked:  # a newly picked cell: its slider's range, kept while it scrubs
             self._reach = (s.picked, UI.scrub_reach(s))
-        self.scrub.items = UI.scrub_items(s, self._reach[1])
+        self.scrub.set_items(UI.scrub_items(s, self._reach[1]))
         if s.quiz:
             self._render_quiz()
 
@@ -115,12 +122,27 @@ class ExplorerPage:
         s = self._state
         items = UI.sweep_items(s, self._playing) + [
             UI.training_group(s, self._training, self._speed),
+            dict(kind="check", id="tables", label="numbers as tables", value=self._tables_shown,
+                 title="every panel as a table of numbers, below the figure (Tab into a table, arrows, Enter)"),
             dict(kind="html", id="status", html=UI.status_html(s, self.error, self._explanation), wide=True,
                  live="polite"),
         ]
         if self._code:
             items.append(dict(kind="code", id="code", text=self._code, aria="code that rebuilds this explorer"))
-        self.info.items = items
+        self.info.set_items(items)
+
+    def _render_tables(self) -> None:
+        s = self._state
+        with self.tables.hold_sync():
+            self.tables.captions = UI.panel_captions(s)
+            self.tables.shown = self._tables_shown
+            band, column, i, j = s.selection if s.selection else (None, None, None, None)
+            self.tables.selected = [f"{band}:{column}", i, j] if s.selection else []
+
+    def _on_table(self, msg: dict) -> None:
+        if msg.get("event") == "select":
+            band, _, column = str(msg.get("panel", "")).partition(":")
+            self._select_cell(band, column, int(msg.get("i", 0)), int(msg.get("j", 0)))
 
     def _render_grids(self) -> None:
         s = self._state
@@ -143,7 +165,7 @@ class ExplorerPage:
             with grid.hold_sync():
                 for key, value in UI.quiz_grid_spec(s, item).items():
                     setattr(grid, key, value)
-        self.quiz_bar.items = UI.quiz_items(s)
+        self.quiz_bar.set_items(UI.quiz_items(s))
 
     def _unmark_later(self) -> None:
         """Take the changed-cell outlines away after :data:`MARK_SECONDS`, if nothing else happened."""
@@ -178,16 +200,17 @@ class ExplorerPage:
         self._grids: dict[str, MatrixGrid] = {}
         self.editors = W.Box(layout=W.Layout(display="flex", flex_flow="row wrap", align_items="flex-start"))
         self.figure_box = W.Box(layout=W.Layout(overflow="auto hidden", width="100%"))
+        self.tables = PanelTables(handler=self._on_table)  # the figure's text alternative
         parts = [self.toolbar]
         if s.settings.presentation:
             self.editors.layout.flex_flow = "column nowrap"
             self.editors.layout.flex = "0 0 auto"
-            body = W.Box([self.editors, W.VBox([self.info, self.figure_box],
+            body = W.Box([self.editors, W.VBox([self.info, self.figure_box, self.tables],
                                                layout=W.Layout(flex="1 1 auto"))],
                          layout=W.Layout(display="flex", flex_flow="row nowrap", align_items="flex-start"))
             parts.append(body)
         else:
-            parts += [self.editors, self.info, self.figure_box]
+            parts += [self.editors, self.info, self.figure_box, self.tables]
         self._quiz_grids: dict[str, MatrixGrid] = {}
         if s.quiz:
             self.quiz_bar = ControlBar(handler=self._on_quiz)
@@ -201,6 +224,7 @@ class ExplorerPage:
                                 layout=W.Layout(border="2px dashed #e07b00", padding="6px", margin="6px 0")))
         self.widget = W.VBox(parts)
         self.widget.add_class("cv-root")
+        self._theme_class = ""
         if s.settings.presentation:
             self.widget.add_class("cv-presentation")
 
@@ -281,7 +305,7 @@ class ExplorerPage:
         new = state_from_dict(text)
         settings = replace(new.settings, presentation=s.settings.presentation)
         quiz = tuple(Q.fitted(q, new.snap) for q in s.quiz)
-        return replace(new, settings=settings, quiz=quiz, width=s.width, dark=s.dark,
+        return replace(new, settings=settings, quiz=quiz, width=s.width, page_dark=s.page_dark,
                        note="Loaded a saved state.")._rescaled(None)
 
     def _on_train(self, msg: dict) -> None:
@@ -317,6 +341,11 @@ class ExplorerPage:
     def _on_info(self, msg: dict) -> None:
         if msg.get("id") in UI.TRAINING_IDS:
             self._on_train(msg)
+            return
+        if msg.get("id") == "tables":
+            self._tables_shown = bool(msg.get("value"))
+            self._render_info()
+            self._render_tables()
             return
         s = self._state
         K = len(s.snap.factors)
@@ -361,9 +390,7 @@ class ExplorerPage:
         self._do(lambda s: s.with_width(width), raises=False, mark=False, explanation=None)
 
     def _on_dark(self, change) -> None:
-        theme = self._state.settings.theme
-        dark = theme == "dark" or (theme == "auto" and bool(change["new"]))
-        self._do(lambda s: s.with_dark(dark), raises=False, mark=False, explanation=None)
+        self._do(lambda s: s.with_page_dark(change["new"]), raises=False, mark=False, explanation=None)
 
     def _on_figure_click(self, trace, points, state) -> None:
         if not points.point_inds:

@@ -67,8 +67,8 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
         What :meth:`reset` returns to.
     width : int
         Pixels the figure may take (measured in the browser).
-    dark : bool
-        Whether the page is in a dark theme.
+    page_dark : bool
+        Whether the page (JupyterLab) is in a dark theme; :attr:`dark` says what is drawn.
     eta : float
         The learning rate of a gradient step.
     history : tuple of (Net, float)
@@ -89,7 +89,7 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
     note: str = ""
     initial: tuple | None = None
     width: int = 840
-    dark: bool = False
+    page_dark: bool = False
     eta: float = 0.1
     history: tuple = ()
     moved: tuple = ()
@@ -144,6 +144,12 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
         from ..views.panels import quiz_slot
 
         return frozenset(quiz_slot(self.snap, q.name) for q in self.quiz if q.hidden)
+
+    @property
+    def dark(self) -> bool:
+        """Whether the figure is drawn dark: the ``theme`` setting, or the page's theme for ``"auto"``."""
+        theme = self.settings.theme
+        return theme == "dark" or (theme == "auto" and self.page_dark)
 
     @property
     def grids(self) -> bool:
@@ -334,5 +340,6 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
             raise TypeError(f"width must be a number of pixels, got {width!r}")
         return replace(self, width=int(min(max(width, 320), 4000)))
 
-    def with_dark(self, dark: bool) -> "ChainRuleState":
-        return replace(self, dark=bool(dark))
+    def with_page_dark(self, dark: bool) -> "ChainRuleState":
+        """What the page reports about its theme (it is followed when the ``theme`` setting is ``"auto"``)."""
+        return replace(self, page_dark=bool(dark))

@@ -1303,3 +1303,71 @@ def test_select_outside_every_panel_is_refused(app, cell, record_messages, figur
     assert app.error and ("outside" in app.error or "no panel" in app.error)
     assert figure_data(app.figure) == data and app.figure.layout.shapes == shapes
     assert len(log) == 0
+
+
+# ------------------------------------------------------------------ few widget models; small updates
+@pytest.mark.parametrize("kwargs", [{}, {"presentation": True}, {"quiz": ["J", "D1", "dL/dx"]},
+                                    {"sizes": (3, 4, 4, 4, 2)}])
+def test_an_explorer_opens_at_most_60_widget_models(kwargs, widget_count):
+    """Layouts and styles included (issue 13: 209 before the rebuild)."""
+    before = widget_count()
+    ChainRuleExplorer(**kwargs)
+    assert widget_count() - before <= 60
+
+
+def test_a_bar_sends_only_the_items_that_changed():
+    from chainviz.widgets.controls import ControlBar
+
+    bar = ControlBar()
+    bar.set_items([dict(kind="select", id="a", label="A", value="1", options=[["one", "1"], ["two", "2"]]),
+                   dict(kind="group", id="g", label="G", items=[dict(kind="check", id="c", label="C", value=False)])])
+    sent, states = [], []
+    bar.send = lambda content, buffers=None: sent.append(content)
+    bar.observe(lambda ch: states.append(ch["new"]), names=["items"])
+    bar.set_items([dict(kind="select", id="a", label="A", value="2", options=[["one", "1"], ["two", "2"]]),
+                   dict(kind="group", id="g", label="G", items=[dict(kind="check", id="c", label="C", value=True)])])
+    assert sent == [{"patch": [dict(kind="select", id="a", label="A", value="2", options=[["one", "1"], ["two", "2"]]),
+                               dict(kind="check", id="c", label="C", value=True)]}]
+    assert bar.items[0]["value"] == "2" and bar.items[1]["items"][0]["value"] is True  # the kernel's copy is whole
+    assert bar._should_send_property("items", bar.items) is True  # nothing left locked
+    bar.set_items(bar.items)  # nothing changed: nothing sent
+    assert len(sent) == 1
+
+
+def test_the_tables_name_every_panel_and_follow_the_selection(app):
+    captions = app.tables.captions
+    assert set(captions) == {f"{b}:{c}" for b, c in [("top", "W2"), ("top", "D1"), ("top", "W1"), ("top", "J"),
+                                                    ("rev", "loss"), ("rev", "W2"), ("rev", "D1"), ("rev", "W1"),
+                                                    ("fwd", "loss"), ("fwd", "W2"), ("fwd", "D1"), ("fwd", "W1")]}
+    assert captions["top:W1"] == "W1  4×3, = ∂z₁/∂x"
+    assert not any(re.search(r"\d\.\d", c) for c in captions.values())  # no values: they change with every edit
+    change(app.info, "tables", True)
+    assert app.tables.shown is True and item(app.info, "tables")["value"] is True
+    send(app.tables, event="select", panel="top:J", i=1, j=2)  # Enter on a table cell
+    assert "J[1,2]" in item(app.info, "status")["html"]
+    assert app.tables.selected == ["top:J", 1, 2]
+
+
+def test_exercise_tables_say_what_is_hidden():
+    app = ChainRuleExplorer(quiz=["J"])
+    assert app.tables.captions["top:J"].endswith("(hidden: part of the exercise)")
+
+
+@pytest.mark.parametrize("theme,cls", [("dark", "cv-dark"), ("light", "cv-light")])
+def test_a_forced_theme_dresses_the_figure_and_the_controls(theme, cls):
+    app = ChainRuleExplorer(theme=theme)
+    assert cls in app.widget._dom_classes
+    paper = app.figure.layout.paper_bgcolor
+    assert (paper == "#1e1e1e") == (theme == "dark")
+    app.info.dark = theme == "light"  # the page says the opposite: a forced theme does not follow it
+    assert app.figure.layout.paper_bgcolor == paper
+
+
+def test_auto_theme_follows_the_page():
+    app = ChainRuleExplorer()
+    assert app.figure.layout.paper_bgcolor == "#ffffff"
+    app.info.dark = True  # JupyterLab switched to a dark theme
+    assert app.figure.layout.paper_bgcolor == "#1e1e1e"
+    assert app.figure.layout.font.color == "#ececec"
+    app.set_options(theme="light")
+    assert app.figure.layout.paper_bgcolor == "#ffffff" and "cv-light" in app.widget._dom_classes

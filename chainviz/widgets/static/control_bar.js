@@ -276,6 +276,16 @@ function render({ model, el: root }) {
   model.on("change:items", update);
   model.on("change:ack", answered);
   model.on("msg:custom", (msg) => {
+    if (msg && msg.patch) {  // only the items that changed: merged into the model's list, kept local
+      const patch = new Map(msg.patch.map((p) => [p.id, p]));
+      const merge = (items) => items.map((it) => {
+        const out = Object.assign({}, it, patch.get(it.id) || {});
+        if (it.items) out.items = merge(it.items);
+        return out;
+      });
+      model.set("items", merge(model.get("items")));
+      return;
+    }
     if (!msg || !msg.download) return;
     const { filename, text, type } = msg.download;
     const url = URL.createObjectURL(new Blob([text], { type: type || "application/json" }));
