@@ -160,17 +160,20 @@ def badge_html(state: ChainRuleState) -> str:
 
 
 def status_html(state: ChainRuleState, error: str, explanation: str) -> str:
-    """The message block: the check of J, a rejected edit, a note about the last change, a clicked cell."""
-    parts = [badge_html(state)]
+    """The message block: a rejected edit first, then the check of J, a note about the last change,
+    and a clicked cell."""
+    parts = []
     if error:
         parts.append(f'<span class="cv-error" role="alert">⚠ {html.escape(error)}</span>')
+    check = badge_html(state)
+    if not (error or state.note or explanation):
+        check += (' <span class="cv-hint">Click a cell of the figure to see how it is computed; '
+                  'click a weight to edit it.</span>')
+    parts.append(check)
     if state.note:
         parts.append(f"<span>{html.escape(state.note)}</span>")
     if explanation:
         parts.append(f"<span>{explanation}</span>")
-    if len(parts) == 1:
-        parts[0] += (' <span class="cv-hint">Click a cell of the figure to see how it is computed; '
-                     'click a weight to edit it.</span>')
     return "<br>".join(parts)
 
 
