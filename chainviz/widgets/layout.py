@@ -69,7 +69,7 @@ def toolbar_items(state: ChainRuleState) -> list[dict]:
         dict(kind="select", id="preset", label="Preset", value=preset, options=presets),
         dict(kind="select", id="depth", label="Layers", value=str(net.depth),
              options=[[str(L), str(L)] for L in range(1, MAX_DEPTH + 1)]),
-        dict(kind="text", id="sizes", label="Widths n, d₁…", value=", ".join(map(str, net.widths)), size=12,
+        dict(kind="text", id="sizes", label="Widths", value=", ".join(map(str, net.widths)), size=12,
              aria="widths: n, then one width per layer", title="type the widths, e.g. 3, 4, 2, and press Enter"),
         dict(kind="select", id="loss", label="Loss", value=state.loss.name, options=LOSS_CHOICES),
     ]

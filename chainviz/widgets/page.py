@@ -203,8 +203,10 @@ class ExplorerPage:
         self.tables = PanelTables(handler=self._on_table)  # the figure's text alternative
         parts = [self.toolbar]
         if s.settings.presentation:
-            self.editors.layout.flex_flow = "column nowrap"
+            # a column as wide as the widest grid; the narrow ones (x, t) share a line in it
+            self.editors.layout.flex_flow = "row wrap"
             self.editors.layout.flex = "0 0 auto"
+            self.editors.layout.max_width = f"{max(300, 70 * self._widest_grid() + 40)}px"
             body = W.Box([self.editors, W.VBox([self.info, self.figure_box, self.tables],
                                                layout=W.Layout(flex="1 1 auto"))],
                          layout=W.Layout(display="flex", flex_flow="row nowrap", align_items="flex-start"))
@@ -227,6 +229,10 @@ class ExplorerPage:
         self._theme_class = ""
         if s.settings.presentation:
             self.widget.add_class("cv-presentation")
+
+    def _widest_grid(self) -> int:
+        s = self._state
+        return max([s.matrix(n).shape[1] for n in s.editable()] + [3]) if s.grids else 3
 
     def _init_figure(self, spec: dict):
         fig = super()._init_figure(spec)
