@@ -159,7 +159,7 @@ def badge_html(state: ChainRuleState) -> str:
     return f'<span class="cv-badge {cls}" title="J against a central-difference Jacobian">{html.escape(text)}</span>'
 
 
-def status_html(state: ChainRuleState, error: str, explanation: str) -> str:
+def status_html(state: ChainRuleState, error: str, explanation: str, figure_width: int = 0) -> str:
     """The message block: a rejected edit first, then the check of J, a note about the last change,
     and a clicked cell."""
     parts = []
@@ -174,6 +174,9 @@ def status_html(state: ChainRuleState, error: str, explanation: str) -> str:
         parts.append(f"<span>{html.escape(state.note)}</span>")
     if explanation:
         parts.append(f"<span>{explanation}</span>")
+    if figure_width > state.width + 2:
+        parts.append(f"<span>The figure is {figure_width:,} px wide in {state.width:,}: scroll it sideways"
+                     f"{' (or close the file browser)' if state.width < 1000 else ''}. →</span>")
     return "<br>".join(parts)
 
 

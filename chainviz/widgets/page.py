@@ -13,7 +13,7 @@ from typing import Callable
 
 import ipywidgets as W
 
-from ..core.checks import parse_number
+from ..core.checks import parse_number, parse_number_list
 from ..core.schema import MAX_BYTES
 from ..views.chain import figure_spec, panel_at
 from . import layout as UI
@@ -124,7 +124,8 @@ class ExplorerPage:
             UI.training_group(s, self._training, self._speed),
             dict(kind="check", id="tables", label="numbers as tables", value=self._tables_shown,
                  title="every panel as a table of numbers, below the figure (Tab into a table, arrows, Enter)"),
-            dict(kind="html", id="status", html=UI.status_html(s, self.error, self._explanation), wide=True,
+            dict(kind="html", id="status", html=UI.status_html(s, self.error, self._explanation,
+                                                               self._spec["layout"]["width"] if self._spec else 0), wide=True,
                  live="polite"),
         ]
         if self._code:
@@ -290,7 +291,7 @@ class ExplorerPage:
         elif key == "depth":
             self._ui(lambda s: s.with_depth(int(value)))
         elif key == "sizes":
-            self._ui(lambda s: s.resized(_widths_from_text(value)))
+            self._ui(lambda s: s.resized(parse_number_list(value, "widths", "3, 4, 2", limit=1e6)))
         elif key == "loss":
             self._ui(lambda s: s.with_loss_named(value))
         elif key == "label":
@@ -404,15 +405,3 @@ class ExplorerPage:
         hit = panel_at(self._spec["traces"], int(round(points.ys[0])), int(round(points.xs[0])))
         if hit is not None:
             self.select(*hit)
-
-
-def _widths_from_text(text: str) -> list[int]:
-    """``"3, 4, 2"`` → ``[3, 4, 2]``; a message that says how to type it otherwise."""
-    parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p]
-    out = []
-    for p in parts:
-        try:
-            out.append(int(p))
-        except ValueError:
-            raise ValueError(f"widths: {p!r} is not a whole number; type them like 3, 4, 2") from None
-    return out

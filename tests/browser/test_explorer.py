@@ -684,3 +684,51 @@ def test_explorers_fit(lab_server, sized_page, width, height):
             shutdown_kernels(lab_server.url, SIZES_NOTEBOOK)
         except OSError as exc:
             print(f"could not shut the kernel of {SIZES_NOTEBOOK} down: {exc}", file=sys.stderr)
+
+
+# -- gradient descent: Step and Train change the panels and draw the loss ---------------------------
+def _loss_points(page) -> int:
+    return page.evaluate(f"""() => {{ const gd = ({JS_FIGURE})({json.dumps(FIG)}, 0);
+        const t = (gd.data || []).find(t => t.name === 'loss history');
+        return t && t.visible ? t.y.length : 0; }}""")
+
+
+def test_step_and_train_change_the_panels_and_draw_the_loss(page):
+    reset(page)
+    before = figure_state(page, FIG)
+    page.locator(f"{FIG} .cv-bar summary", has_text="Gradient descent").first.click()
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function(f"() => ({JS_FIGURE})({json.dumps(FIG)}, 0).data.some(t => t.name === 'loss history' "
+                           f"&& t.visible && t.y.length === 2)", timeout=MEDIUM)
+    after = figure_state(page, FIG)
+    assert after["z"]["top:W1"] != before["z"]["top:W1"] and after["z"]["top:J"] != before["z"]["top:J"]
+    assert "grad:W1" in after["z"], "the gradient a step uses is drawn"
+    said = status(page).text_content() or ""
+    assert "Step 1" in said and "first order predicted" in said, said
+    train = page.get_by_role("button", name="train, one step after another")
+    train.click()
+    page.wait_for_function(f"() => ({JS_FIGURE})({json.dumps(FIG)}, 0).data.some(t => t.name === 'loss history' "
+                           f"&& t.y.length >= 5)", timeout=MEDIUM)
+    train.click()  # stop
+    n = _loss_points(page)
+    losses = page.evaluate(f"() => ({JS_FIGURE})({json.dumps(FIG)}, 0).data.find(t => t.name === 'loss history').y")
+    assert n >= 5 and all(b < a for a, b in zip(losses, losses[1:])), losses  # η = 0.1: downhill here
+    figure_locator(page).evaluate("el => el.scrollIntoView({block: 'end'})")
+    next_frames(page)
+    screenshot_element(page.locator(f"{FIG} .cv-root").first, "training-eta-0.1")
+
+    # too large a step: the loss grows, training stops by itself and says why
+    page.locator(f"{FIG} .cv-bar select").first.select_option("linear")
+    eta = page.get_by_role("textbox", name="learning rate eta")
+    eta.fill("1")
+    eta.press("Enter")
+    train.click()
+    page.wait_for_function("(el) => el.getAttribute('aria-pressed') === 'false' && "
+                           "document.querySelector('.jp-Notebook .cv-html.cv-wide').textContent.includes('smaller η')",
+                           arg=train.element_handle(), timeout=MEDIUM)
+    said = status(page).text_content() or ""
+    assert "grown 3 steps in a row" in said, said
+    figure_locator(page).evaluate("el => el.scrollIntoView({block: 'end'})")
+    next_frames(page)
+    screenshot_element(page.locator(f"{FIG} .cv-root").first, "training-eta-1-too-large")
+    assert unexpected_console_errors(page.console_errors) == []
