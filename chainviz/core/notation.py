@@ -63,3 +63,19 @@ def fmt_fixed(v: float, decimals: int = 2) -> str:
     if text.startswith("-") and not text.strip("-0."):
         text = text[1:]
     return text.replace("-", "−")
+
+
+def short(v: float, digits: int = DIGITS) -> str:
+    """A number in as few characters as a small cell holds: ``0.0845``, ``−1.2``, ``1440`` (not
+    ``1.44e+03``), ``3.2e5``, ``4e−7``; ``digits`` significant digits at most."""
+    v = float(v)
+    if v == 0 or math.isnan(v):
+        return fmt(v, digits)
+    a = abs(v)
+    if 100 <= a < 1e5:
+        return fmt(round(v), 6)  # whole: 1440, −832
+    if 1e-3 <= a < 100:
+        return fmt(v, digits)
+    mantissa, exponent = f"{v:.{max(digits - 1, 0)}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    return f"{mantissa}e{int(exponent)}".replace("-", "−")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..core.notation import fmt
+from ..core.notation import fmt, short
 from ..core.snapshot import Snapshot
 from . import grid, style, theme
 from .history import HEIGHT as HISTORY_HEIGHT, history_heading, history_layout, history_traces
@@ -191,18 +191,24 @@ def _hidden_panel(p: dict) -> dict:
     return dict(z=np.full((r, k), np.nan), hover=HIDDEN_HOVER, title=f"<b>? {name}</b>  {r}×{k}<br>your turn")
 
 
-def label_text(values: np.ndarray, wide: bool) -> np.ndarray:
+def label_text(values: np.ndarray, wide: bool, cell: float = math.inf, size: float = 13) -> np.ndarray:
     """Each value as printed on its cell: 3 significant digits where cells are wide, else 2 decimals
-    below 10 in magnitude (3 significant digits above). A value that is not zero but rounds to it
-    prints as ``0.00`` (``−0.00``), so that only a true zero reads ``0``."""
+    below 10 in magnitude (3 significant digits above, written short: ``1440``, ``3.2e5``). A value
+    that is not zero but rounds to it prints as ``0.00`` (``−0.00``), so that only a true zero reads
+    ``0``. A label wider than its ``cell`` (px, at font ``size``) gets 2 digits, then none (the
+    colour, the hover and the tables still give it)."""
     out = np.empty(values.shape, dtype=object)
     for idx, v in np.ndenumerate(values):
         if wide or abs(v) >= 10 or v == 0:
-            out[idx] = fmt(v, 3)
+            text = short(v, 3)
         elif abs(v) < 0.005:
-            out[idx] = "−0.00" if v < 0 else "0.00"
+            text = "−0.00" if v < 0 else "0.00"
         else:
-            out[idx] = fmt(float(f"{v:.2f}"), 3)
+            text = fmt(float(f"{v:.2f}"), 3)
+        for candidate in (text, short(v, 2), ""):
+            if text_px(candidate, size) <= cell - 2:
+                break
+        out[idx] = candidate
     return out
 
 
@@ -290,7 +296,7 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
     colours = (theme.label_colours(v / scale[rr, cc], 1.0) if opts.free_limits
                else theme.label_colours(v, shared))
     labels = dict(type="scatter", name="labels", mode="text", x=cc.tolist(), y=rr.tolist(),
-                  text=label_text(v, cell >= 3.4 * fs).tolist(), hoverinfo="skip", showlegend=False,
+                  text=label_text(v, cell >= 3.4 * fs, cell, label_size).tolist(), hoverinfo="skip", showlegend=False,
                   textfont=dict(size=round(label_size, 1), color=colours.tolist()))
 
     # -- words: panel titles, "·" and "=" between factors, band headings --------------------------
@@ -314,8 +320,8 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         images.append(dict(source=grid.colour_bar_image(style.COLORSCALE), xref="paper", yref="paper", x=x,
                            y=y1, sizex=12 / plot_w, sizey=length, xanchor="left", yanchor="top",
                            sizing="stretch", layer="above"))
-        for text, y, anchor in ((fmt(shared, 2), y1, "top"), ("0", y1 - length / 2, "middle"),
-                                (fmt(-shared, 2), y1 - length, "bottom")):
+        for text, y, anchor in ((short(shared, 2), y1, "top"), ("0", y1 - length / 2, "middle"),
+                                (short(-shared, 2), y1 - length, "bottom")):
             annotations.append(dict(text=text, x=x + 15 / plot_w, y=y, xref="paper", yref="paper",
                                     xanchor="left", yanchor=anchor, showarrow=False, font=dict(size=fs - 2)))
 
