@@ -198,3 +198,18 @@ def test_tables_follow_every_edit():
     change(m.controls, "widths", "5000, 30")
     stages, totals = m.tables()
     assert stages.rows == ("x", "a₁") and totals.values[0, 1] == mode_cost([5000, 30]).reverse_madds
+
+
+def test_the_colour_scale_check_box_is_named_and_follows_the_property():
+    c = CompositionExplorer(lambda x: np.array([x[0], 10 * x[0] ** 2]), lambda u: np.array([u[0] + u[1]]), [1.0])
+    box = item(c, "shared_scale")
+    assert box["kind"] == "check" and box["label"] == "one colour scale for all three" and box["value"] is True
+    assert len({t.zmax for t in c.figure.data if t.type == "heatmap"}) == 1
+    change(c.controls, "shared_scale", False)  # the box unticked on the page
+    assert c.shared_scale is False and item(c, "shared_scale")["value"] is False
+    # J_g = (1, 1), J_f = (1, 20)ᵀ, J_h = 21: each panel its own limit now
+    assert sorted(t.zmax for t in c.figure.data if t.type == "heatmap") == [1, 20, 21]
+    c.shared_scale = True
+    assert item(c, "shared_scale")["value"] is True
+    with pytest.raises(TypeError, match="shared_scale must be True or False"):
+        CompositionExplorer(np.sin, np.cos, [1.0], shared_scale="yes")
