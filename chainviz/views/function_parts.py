@@ -14,6 +14,8 @@ in both, so a colour means the same number everywhere.
 
 from __future__ import annotations
 
+import html
+
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -145,6 +147,20 @@ class PanelTable:
     columns: tuple
     values: np.ndarray
     text: tuple
+
+
+def tables_html(tables: Sequence[PanelTable]) -> str:
+    """The panels as HTML tables (caption, column and row headers, the values as printed): the
+    text alternative of a figure's colours, for a screen reader or anyone who asks for numbers."""
+    out = []
+    for t in tables:
+        head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in t.columns)
+        body = "".join(
+            f'<tr><th scope="row">{html.escape(str(r))}</th>' + "".join(f"<td>{html.escape(v)}</td>" for v in row)
+            + "</tr>" for r, row in zip(t.rows, t.text))
+        out.append(f'<table class="cv-table"><caption>{html.escape(t.name)}</caption><thead><tr>'
+                   f'<td class="cv-corner"></td>{head}</tr></thead><tbody>{body}</tbody></table>')
+    return '<section class="cv-tables-static" aria-label="the figure\'s panels as tables">' + "".join(out) + "</section>"
 
 
 def panel_table(name: str, z, rows: Sequence[str], columns: Sequence[str]) -> PanelTable:

@@ -16,6 +16,7 @@ import ipywidgets as W
 from ..core.schema import check_option
 from .base import Explorer
 from .controls import ControlBar
+from ..views.function_parts import tables_html
 from .function_controls import status_items
 
 
@@ -38,10 +39,13 @@ class FunctionPage(Explorer):
         self.controls = ControlBar(handler=self._from_page, report=True)
         self.controls.observe(self.guarded(self._on_dark), names=["dark"])
         self._status_bar = ControlBar(items=status_items("", ""))
+        self._tables_shown = False
+        self._tables_bar = ControlBar(handler=self._from_tables)
 
     def _page(self, *parts) -> W.VBox:
-        """The whole explorer: ``parts`` (controls, the figure, the status line) in one box."""
-        box = W.VBox(list(parts))
+        """The whole explorer: ``parts`` (controls, the figure, the status line) in one box, and the
+        figure's panels as tables under them (for screen readers; shown on request)."""
+        box = W.VBox(list(parts) + [self._tables_bar])
         box.add_class("cv-root")
         return box
 
@@ -75,6 +79,29 @@ class FunctionPage(Explorer):
         self._apply(self._figure(self._state))
 
     # -- tables ------------------------------------------------------------------------------
+    def _apply(self, spec: dict) -> None:
+        super()._apply(spec)
+        self._render_tables()
+
+    def _init_figure(self, spec: dict):
+        fig = super()._init_figure(spec)
+        self._render_tables()
+        return fig
+
+    def _render_tables(self) -> None:
+        html = tables_html(self._spec["tables"])
+        if not self._tables_shown:
+            html = f'<div class="cv-sr-only">{html}</div>'  # still read by assistive technology
+        self._tables_bar.items = [
+            dict(kind="check", id="tables", label="numbers as tables", value=self._tables_shown,
+                 title="every panel of the figure as a table of numbers"),
+            dict(kind="html", id="tables_html", html=html, wide=True)]
+
+    def _from_tables(self, msg: dict) -> None:
+        if msg.get("id") == "tables":
+            self._tables_shown = bool(msg.get("value"))
+            self._render_tables()
+
     def tables(self) -> list:
         """Each panel of the figure as a :class:`~chainviz.views.function_parts.PanelTable` (plain
         name, row and column headers, the values as shown and as printed), in the figure's order:

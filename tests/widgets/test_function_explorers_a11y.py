@@ -213,3 +213,17 @@ def test_the_colour_scale_check_box_is_named_and_follows_the_property():
     assert item(c, "shared_scale")["value"] is True
     with pytest.raises(TypeError, match="shared_scale must be True or False"):
         CompositionExplorer(np.sin, np.cos, [1.0], shared_scale="yes")
+
+
+def test_the_figure_as_tables_is_in_the_page_and_shown_on_request():
+    from chainviz.widgets import demos
+
+    e = demos.jacobian_demo()
+    html_hidden = e._tables_bar.items[1]["html"]
+    assert html_hidden.startswith('<div class="cv-sr-only">') and "<caption>J_f(x), 2×2" in html_hidden
+    assert "<td>2</td><td>1</td>" in html_hidden  # J_f(1, 2) = [[2, 1], [2, 1]], the section's numbers
+    e._tables_bar._received(e._tables_bar, {"event": "change", "id": "tables", "value": True}, [])
+    shown = e._tables_bar.items[1]["html"]
+    assert not shown.startswith('<div class="cv-sr-only">') and e._tables_bar.items[0]["value"] is True
+    e.x = [2.0, 1.0]  # the tables follow an edit: J_f(2, 1) = [[4, 1], [1, 2]]
+    assert "<td>4</td><td>1</td>" in e._tables_bar.items[1]["html"]

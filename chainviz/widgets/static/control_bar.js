@@ -23,6 +23,9 @@ function el(tag, attrs = {}) {
 
 function render({ model, el: root }) {
   root.classList.add("cv-bar");
+  // keys on our controls are ours: Lumino (JupyterLab, Notebook 7, the slide deck) skips its
+  // shortcuts inside an element marked so, as it does for its own text fields
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   const nodes = new Map(); // id -> {kind, wrap, control}
   let timer = null;
   let inflight = false; // a slider value sent and not yet answered: send only the latest next
@@ -193,7 +196,8 @@ function render({ model, el: root }) {
         break;
       case "slider": {
         for (const k of ["min", "max", "step"]) control[k] = String(item[k]);
-        control.value = String(item.value);
+        // a value the person set and not yet sent stays: the kernel's answer is about an older one
+        if (!control.dataset.pending) control.value = String(item.value);
         control.setAttribute("aria-valuetext", item.valuetext || String(item.value));
         control.setAttribute("aria-label", item.aria || item.label);
         control.disabled = Boolean(item.disabled);

@@ -17,6 +17,7 @@ function el(tag, attrs = {}, children = []) {
 
 function render({ model, el: root }) {
   root.classList.add("cv-grid");
+  root.setAttribute("data-lm-suppress-shortcuts", "true");  // keys on our cells are ours (see control_bar.js)
   const head = el("div", { class: "cv-grid-head" });
   const title = el("span", { class: "cv-grid-title" });
   const sub = el("span", { class: "cv-grid-sub" });

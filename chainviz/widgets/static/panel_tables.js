@@ -29,6 +29,7 @@ function grid(trace) {
 
 function render({ model, el: root }) {
   root.classList.add("cv-tables");
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   const section = el("section", { "aria-label": "the figure's panels as tables" });
   root.append(section);
   let gd = null;
