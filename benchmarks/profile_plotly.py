@@ -5,7 +5,8 @@
    ``widgetbundle.js`` is minified, but it is an esbuild bundle whose module
    wrappers keep their source paths (``({"src/traces/heatmap/plot.js"(e,r){…``),
    so a function's position in the bundle names the module it belongs to.
-   anywidget imports the bundle from a ``blob:`` URL.
+   chainviz's figures import it from ``…/chainviz-plotly/static/plotly-widget-*.js``;
+   plotly's own FigureWidget from a ``blob:`` URL.
 2. :func:`replay_experiments` replays one real chainviz update message with the
    standalone ``plotly.min.js`` of the same plotly.js version in a bare page and
    times ``Plotly.update`` variants: as sent, traces only, annotations only, an
@@ -53,7 +54,7 @@ def _category(frame: dict) -> str:
     url, fn = frame.get("url", ""), frame.get("functionName", "")
     if fn in ("(garbage collector)", "(program)", "(idle)", "(root)"):
         return fn
-    if url.startswith("blob:"):
+    if url.startswith("blob:") or "/chainviz-plotly/static/plotly-widget-" in url:
         return "plotly.js: " + module_of(frame["lineNumber"], frame["columnNumber"])
     if not url:
         return "(native/V8: " + (fn or "anonymous") + ")"
