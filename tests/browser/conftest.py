@@ -19,6 +19,8 @@ page          (function) 1280x900 page; page.console_errors lists console
 sized_page    (function) factory: sized_page(width, height) -> a page of that
                          viewport from scrollbar_browser, like ``page``
 artifacts_dir (session)  Path of test-artifacts/browser
+notebook7_server (session) ``(url, root)``: Jupyter Notebook 7 serving a temp copy of
+                         notebooks/ with the same user settings as ``lab_server``
 """
 
 from __future__ import annotations
@@ -279,6 +281,30 @@ def voila_server(
     finally:
         for proc in procs:
             stop(proc)
+
+
+@pytest.fixture(scope="session")
+def notebook7_server(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) -> Iterator[tuple[str, Path]]:
+    """``(url, root)``: Jupyter Notebook 7 on a free 127.0.0.1 port, no token, serving a temp copy
+    of notebooks/ (``root``; tests may add files), with :data:`LAB_USER_SETTINGS` (every cell
+    attached to the DOM, no news). ``python -m notebook`` runs the server in its own process
+    (no launcher in between), and its kernels are stopped with it."""
+    base = tmp_path_factory.mktemp("nb7")
+    root = base / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    env = jupyter_env(base / "home")
+    _write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
+    port = free_port()
+    log_path = artifacts_dir / "notebook7-session-server.log"
+    cmd = [sys.executable, "-m", "notebook", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
+           "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root", f"--notebook-dir={root}"]
+    proc = _start(cmd, env, root, log_path)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(proc, port, log_path, f"{url}/api/status")
+        yield url, root
+    finally:
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
