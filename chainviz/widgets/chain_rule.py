@@ -10,7 +10,6 @@ next to what was edited.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Sequence
 
@@ -306,7 +305,7 @@ class ChainRuleExplorer(ExplorerPage, Explorer):
         s = self._state.snap
         chain = " · ".join(f.text for f in s.factors)
         return export.write_html(path, self.figure, title="chainviz — the chain rule, frozen",
-                                 heading=html.escape(f"J = ∂y/∂x = {chain}"), note=UI.badge_html(self._state),
+                                 heading=f"J = ∂y/∂x = {chain}", note=UI.badge_html(self._state),
                                  plotlyjs=plotlyjs)
 
     def to_code(self, framework: str = "numpy") -> str:
