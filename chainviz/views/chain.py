@@ -28,6 +28,7 @@ import numpy as np
 from ..core.notation import fmt, short
 from ..core.snapshot import Snapshot
 from . import grid, style, theme
+from .style import text_px
 from .history import HEIGHT as HISTORY_HEIGHT, history_heading, history_layout, history_traces
 from .panels import BANDS, HIDDEN_HOVER, band_heading, columns, factor_column, panels, revealing, row_columns
 
@@ -72,20 +73,6 @@ class Options:
     history: tuple = ()
     predicted: tuple = ()
     dark: bool = False
-
-
-# -- text widths (px), for fitting titles and headings without a browser -----------------------
-_NARROW = set(" .,:;()[]|'′ᵀ") | set("₀₁₂₃₄₅₆₇₈₉")
-
-
-def text_px(text: str, size: float) -> float:
-    """Rough rendered width of ``text`` (HTML tags ignored) in a Helvetica-like font of ``size`` px.
-
-    Digits are 0.556 em in Helvetica; punctuation and subscripts about 0.3 em; bold
-    letters a little wider than the 0.6 em used here for everything else.
-    """
-    plain = re.sub(r"<[^>]+>", "", text)
-    return size * sum(0.3 if c in _NARROW else 0.6 for c in plain)
 
 
 def _title_lines(title: str) -> tuple[str, str]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.notation import fmt, sub
 from . import theme
-from .style import FONT, MAX_LABELLED, heatmap, labels, rounded, symmetric_limit
+from .style import FONT, MAX_LABELLED, heatmap, labels, rounded, symmetric_limit, text_px
 
 #: Figure width (px): fits JupyterLab's output area at 1280 px with the file browser open.
 FIGURE_WIDTH = 860
@@ -119,11 +119,6 @@ def plain(text: str) -> str:
     text = re.sub(r"<sub>(.*?)</sub>", r"_\1", text)
     text = re.sub(r"<br\s*/?>", ", ", text)
     return re.sub(r"<[^>]+>", "", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def text_px(text: str, size: int = PANEL_TITLE_SIZE) -> float:
-    """Rough width of ``text`` in px: digits and letters ~0.55 em, punctuation and spaces ~0.28 em."""
-    return sum((0.28 if c in " .,()" else 0.55) * size for c in text)
 
 
 def limit(*arrays) -> float:
@@ -239,7 +234,7 @@ def fitted_point(label: str, v: np.ndarray, geo: RowGeometry, k: int) -> str:
     room = (x1 - x0) * (geo.width - geo.margin["l"] - geo.margin["r"]) + 60
     for most in range(np.atleast_1d(v).size, 0, -1):
         text = label + point_text(v, most, short=True)
-        if text_px(text) <= room:
+        if text_px(text, PANEL_TITLE_SIZE) <= room:
             return text
     return label + point_text(v, 1, short=True)
 

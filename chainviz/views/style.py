@@ -8,6 +8,7 @@ Limits are always symmetric (``zmin = -c``, ``zmax = c``) so white means zero.
 from __future__ import annotations
 
 import base64
+import re
 
 import numpy as np
 
@@ -27,6 +28,23 @@ FONT = dict(family="Helvetica, Arial, sans-serif", size=13, color="#222")
 FONT_PRESENTATION = dict(family="Helvetica, Arial, sans-serif", size=18, color="#111")
 HIGHLIGHT = "#ff9f00"  # orange: visible on both ends of the blue-red scale
 MUTED_OPACITY = 0.15
+
+# Advance widths in Helvetica (em), from its AFM metrics: every digit is 0.556 em, the minus
+# sign (U+2212) 0.584, the point 0.278. Letters are taken at 0.6 (bold titles run wider than
+# the regular 0.5-0.56), subscripts and primes at 0.3.
+_EM = {**dict.fromkeys("0123456789", 0.556), "−": 0.584, "-": 0.333, "+": 0.584, "=": 0.584,
+       **dict.fromkeys(".,: ", 0.278), **dict.fromkeys("()[]|'", 0.333),
+       **dict.fromkeys("′ᵀ;₀₁₂₃₄₅₆₇₈₉", 0.3)}
+
+
+def text_px(text: str, size: float) -> float:
+    """Rendered width (px) of ``text`` (HTML tags ignored) in Helvetica/Arial at ``size`` px.
+
+    One estimate for every fit the views make without a browser, so that a cell sized to
+    hold "−0.28" (2.53 em) is judged by the same widths when its label is placed.
+    """
+    plain = re.sub(r"<[^>]+>", "", text)
+    return size * sum(_EM.get(c, 0.6) for c in plain)
 
 
 def rounded(a: np.ndarray, digits: int = DIGITS) -> np.ndarray:

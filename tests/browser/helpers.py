@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Callable, Union
 
@@ -665,6 +666,22 @@ def shutdown_kernels(base_url: str, path_suffix: str | None = None) -> int:
 #: ("W1"), a ``role=grid`` table and one ``input.cv-cell`` per entry (``data-i``, ``data-j``).
 GRID = ".cv-grid"
 CELL = "input.cv-cell"
+
+
+def kernel_state(url: str, nb_name: str) -> str | None:
+    """The execution state the server reports for the notebook's kernel (None: no session yet)."""
+    opener, _ = _lab_opener(url)
+    with opener.open(f"{url}/api/sessions", timeout=30) as r:
+        states = [s["kernel"]["execution_state"] for s in json.loads(r.read())
+                  if str(s.get("path", "")).endswith(nb_name)]
+    return states[0] if states else None
+
+
+def wait_until(what: str, done, timeout: float = LONG / 1000, every: float = 0.25) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"{what} after {timeout:.0f} s"
+        time.sleep(every)
 
 
 def grid_locator(page: Page, name: str, root: str = "body", nth: int = 0):

@@ -10,7 +10,6 @@ whether Run All has finished from the toolbar's execution indicator.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
@@ -23,16 +22,17 @@ from chainviz import examples
 
 from .helpers import (
     LONG,
-    _lab_opener,
     cell_error_outputs,
     expected_chain,
     grid_cell,
+    kernel_state,
     rendered_panels,
     run_menu_command,
     screenshot,
     shutdown_kernels,
     unexpected_console_errors,
     wait_for_panel_labels,
+    wait_until,
 )
 from .servers import REPO_ROOT
 from .test_notebooks import expected_panels
@@ -62,22 +62,6 @@ JS_WATCH_RUN = """() => {
 }"""
 JS_RUN_DONE = """(quiet) => { const run = window.__cvRun, ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
     return run.busy && ind.dataset.status === 'idle' && performance.now() - run.last > quiet; }"""
-
-
-def kernel_state(url: str, nb_name: str) -> str | None:
-    """The execution state the server reports for the notebook's kernel (None: no session yet)."""
-    opener, _ = _lab_opener(url)
-    with opener.open(f"{url}/api/sessions", timeout=30) as r:
-        states = [s["kernel"]["execution_state"] for s in json.loads(r.read())
-                  if str(s.get("path", "")).endswith(nb_name)]
-    return states[0] if states else None
-
-
-def wait_until(what: str, done, timeout: float = LONG / 1000, every: float = 0.25) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"{what} after {timeout:.0f} s"
-        time.sleep(every)
 
 
 def run_all_in_notebook7(page, url: str, root, nb_name: str) -> float:

@@ -34,12 +34,14 @@ from .helpers import (
     MEDIUM,
     cell_tracebacks,
     dismiss_dialogs,
+    kernel_state,
     open_notebook,
     run_menu_command,
     screenshot,
     set_lab_setting,
     shutdown_kernels,
     unexpected_console_errors,
+    wait_until,
 )
 from .servers import REPO_ROOT, JS_FIGURES, free_port, jupyter_command, jupyter_env, start_server, stop
 
@@ -305,7 +307,10 @@ def test_bundle_from_the_server_once_per_page_and_edits_arrive(kind, servers, pa
         else:
             page.goto(url)
         if kind == "notebook7":
+            # Run All before the kernel is connected can be lost: wait for it as the server sees it
             page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=LONG)
+            wait_until("ttl_tiny.ipynb: the kernel never became idle",
+                       lambda: kernel_state(server.rstrip("/"), "ttl_tiny.ipynb") == "idle")
             _run_all(page)
         figures = _wait_drawn(page, 2, timeout=LONG)
         assert len(figures) == 2 and all(f["drawn"] for f in figures), figures

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import chainviz as cv
 from chainviz.core import examples
 from chainviz.core.snapshot import snapshot
 from chainviz.views import theme
@@ -44,6 +43,19 @@ def test_a_slide_fits_its_height_and_width(preset):
     assert spec["layout"]["height"] <= 560
     assert spec["layout"]["width"] <= 950
     assert spec["traces"][1]["textfont"]["size"] >= MIN_LABEL_PX[True]
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+@pytest.mark.parametrize("width", [400, 585, 700, 848, 950, 1100])
+def test_no_number_is_dropped_from_a_cell_sized_to_hold_it(width, presentation):
+    """The cell size is chosen to hold "−0.28" at the label size (Helvetica: minus 0.584 em,
+    digits 0.556, point 0.278, so 2.53 em); a negative label must not then be judged too wide."""
+    s = default_snapshot()
+    spec = figure_spec(s, Options(width=width, presentation=presentation))
+    labels = spec["traces"][1]
+    blank = [(x, y) for x, y, t in zip(labels["x"], labels["y"], labels["text"]) if t == ""]
+    assert blank == [], f"{len(blank)} of {len(labels['text'])} numbers dropped at {width} px"
+    assert sum(t.startswith("−") for t in labels["text"]) >= 5  # the negatives are there
 
 
 def test_every_label_contrasts_at_least_4_5_to_1_with_its_cell():
