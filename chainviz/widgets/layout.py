@@ -122,7 +122,7 @@ def training_items(state: ChainRuleState, training: bool, speed: int) -> list[di
         dict(kind="text", id="eta", label="Learning rate η", value=eta_text(state.eta), size=6,
              aria="learning rate eta", title="0 < η ≤ 10; press Enter"),
         dict(kind="button", id="step_once", label="Step", title="one gradient step: every W ← W − η·∂L/∂W at once"),
-        dict(kind="play", id="train", label="▶ Train", stop_label="■ Stop", aria="train, one step after another",
+        dict(kind="play", id="train", label="▶ Train", stop_label="■ Stop", aria="Train: one step after another", stop_aria="Stop training",
              playing=training, interval=int(1000 / speed)),
         dict(kind="select", id="speed", label="steps/s", value=str(speed), options=[[str(v), str(v)] for v in SPEEDS]),
         dict(kind="button", id="undo", label="↶ Undo step", disabled=not has, title="back to the weights before the last step"),
@@ -142,7 +142,8 @@ def sweep_items(state: ChainRuleState, playing: bool) -> list[dict]:
     K = len(state.snap.factors)
     step = K if state.step is None else state.step
     return [
-        dict(kind="play", id="play", label="▶ Play sweep", aria="play the backward sweep", playing=playing,
+        dict(kind="play", id="play", label="▶ Play sweep", aria="Play sweep: the backward sweep, one multiplication after another",
+             stop_aria="Stop the sweep", playing=playing,
              interval=SWEEP_INTERVAL_MS),
         dict(kind="button", id="back", label="◀", aria="one multiplication back", disabled=step == 0),
         dict(kind="slider", id="step", label="Backward step", value=step, min=0, max=K, step=1,
@@ -216,8 +217,8 @@ def quiz_items(state: ChainRuleState) -> list[dict]:
     for q in state.quiz:
         label = quiz_label(state.snap, q.name)
         items += [
-            dict(kind="button", id=f"check:{q.name}", label=f"Check {q.name}", aria=f"check {label}"),
-            dict(kind="button", id=f"show:{q.name}", label="Show answer", aria=f"show the answer of {label}",
+            dict(kind="button", id=f"check:{q.name}", label=f"Check {q.name}", aria=f"Check {q.name}: {label}"),
+            dict(kind="button", id=f"show:{q.name}", label="Show answer", aria=f"Show answer of {q.name}: {label}",
                  disabled=not q.hidden),
             dict(kind="html", id=f"result:{q.name}", html=html.escape(Q.result_text(q, state.snap)), live="polite"),
             dict(kind="break", id=f"break:{q.name}"),

@@ -201,6 +201,7 @@ class ExplorerPage:
         self._grids: dict[str, MatrixGrid] = {}
         self.editors = W.Box(layout=W.Layout(display="flex", flex_flow="row wrap", align_items="flex-start"))
         self.figure_box = W.Box(layout=W.Layout(overflow="auto hidden", width="100%"))
+        self.figure_box.add_class("cv-figure-box")  # found by the info bar (keyboard scrolling)
         self.tables = PanelTables(handler=self._on_table)  # the figure's text alternative
         parts = [self.toolbar]
         if s.settings.presentation:

@@ -6,7 +6,7 @@
 //
 // kinds: select {value, options: [[label, value]]}, button {pressed?, disabled?}, check {value},
 // text {value, size?, placeholder?}, slider {value, min, max, step, valuetext},
-// play {playing, interval (ms)}, html {html, live?, wide?}, group {items, open?}, break,
+// play {playing, interval (ms), stop_label?, stop_aria?}, html {html, live?, wide?}, group {items, open?}, break,
 // upload {accept, max_bytes} (a file's text is sent as {event: "upload", name, text}),
 // code {text} (read-only text with a Copy button). A message {download: {filename, text, type}}
 // from the kernel saves a file in the browser.
@@ -19,6 +19,21 @@ function el(tag, attrs = {}) {
     else node.setAttribute(k, v);
   }
   return node;
+}
+
+// A box whose content overflows must be reachable and scrollable from the keyboard (WCAG 2.1.1):
+// while it overflows it is a named Tab stop (a focused box scrolls with the arrow keys), else not.
+function keyboardScroll(box, name) {
+  const over = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+  if (over === (box.getAttribute("tabindex") === "0")) return;
+  if (over) {
+    box.setAttribute("tabindex", "0");
+    if (!box.getAttribute("role")) box.setAttribute("role", "region");
+    if (!box.getAttribute("aria-label")) box.setAttribute("aria-label", name);
+    box.setAttribute("data-lm-suppress-shortcuts", "true");  // arrow keys scroll it, not the notebook
+  } else {
+    box.removeAttribute("tabindex");
+  }
 }
 
 function render({ model, el: root }) {
@@ -176,7 +191,8 @@ function render({ model, el: root }) {
       case "play": {
         control.textContent = item.playing ? (item.stop_label || "■ Stop") : item.label;
         control.setAttribute("aria-pressed", item.playing ? "true" : "false");
-        control.setAttribute("aria-label", item.aria || item.label);
+        // a button's name contains the words it shows (WCAG 2.5.3), playing or not
+        control.setAttribute("aria-label", item.playing ? (item.stop_aria || "Stop") : (item.aria || item.label));
         control.disabled = Boolean(item.disabled);
         node.playing = item.playing ? item : null;
         if (!item.playing) { clearTimeout(timer); timer = null; }
@@ -209,6 +225,7 @@ function render({ model, el: root }) {
         control.classList.toggle("cv-wide", Boolean(item.wide));
         if (item.live) control.setAttribute("aria-live", item.live); else control.removeAttribute("aria-live");
         if (item.role) control.setAttribute("role", item.role);
+        if (item.wide) requestAnimationFrame(() => keyboardScroll(control, "messages"));
         break;
       case "upload":
         control.accept = item.accept || "";
@@ -267,7 +284,23 @@ function render({ model, el: root }) {
     const w = Math.floor(root.getBoundingClientRect().width / 10) * 10;  // never wider than the box
     if (w > 0 && Math.abs(w - lastWidth) >= 10) { lastWidth = w; model.set("width", w); model.save_changes(); }
   };
-  const observer = new ResizeObserver(() => { clearTimeout(observer.t); observer.t = setTimeout(measure, 120); });
+  // the figure's box (the sibling this bar reports for) scrolls sideways where the figure cannot
+  // shrink further: it then takes a Tab stop (see keyboardScroll)
+  let boxWatch = null, boxFollow = null;
+  const watchFigureBox = () => {
+    const box = model.get("report") && root.parentElement && root.parentElement.querySelector(":scope > .cv-figure-box");
+    if (!box || boxWatch) return;
+    const check = () => keyboardScroll(box, "the figure, wider than its box: scroll it with the arrow keys");
+    boxWatch = new ResizeObserver(check);
+    boxWatch.observe(box);
+    boxFollow = new MutationObserver(() => { box.querySelectorAll(".svg-container").forEach((e) => boxWatch.observe(e)); check(); });
+    boxFollow.observe(box, { childList: true, subtree: true });
+    check();
+  };
+  const observer = new ResizeObserver(() => {
+    clearTimeout(observer.t);
+    observer.t = setTimeout(() => { measure(); watchFigureBox(); }, 120);
+  });
   observer.observe(root);
   const theme = () => {
     if (!model.get("report")) return;
@@ -302,7 +335,10 @@ function render({ model, el: root }) {
   update();
   measure();
   theme();
-  return () => { observer.disconnect(); themeWatch.disconnect(); clearTimeout(timer); };
+  return () => {
+    observer.disconnect(); themeWatch.disconnect(); clearTimeout(timer);
+    if (boxWatch) { boxWatch.disconnect(); boxFollow.disconnect(); }
+  };
 }
 
 export default { render };
