@@ -35,6 +35,8 @@ from .panels import BANDS, HIDDEN_HOVER, band_heading, columns, factor_column, p
 MARGIN = dict(l=4, r=46, t=6, b=6)  # the colour scale and its ticks live in the right margin
 #: Smallest printed number (px): small on a laptop, still legible; slides ask for more.
 MIN_LABEL_PX = {False: 9.0, True: 12.0}
+#: Smallest cell (px) of a figure with no printed numbers: a 256-wide matrix still shows its shape.
+MIN_CELL_PX = 1.5
 MAX_HEIGHT = 1500  # px: taller figures get smaller cells (they never need scrolling down a page)
 
 
@@ -134,7 +136,12 @@ def _layout(P: dict, bands: list[str], cols: list[str], opts: Options) -> _Layou
         return wide and tall
 
     top = (2.6 if opts.presentation else 3.0) * fs
-    low = _cell_for_label(MIN_LABEL_PX[opts.presentation]) if labelled_possible else 3.0
+    low = _cell_for_label(MIN_LABEL_PX[opts.presentation]) if labelled_possible else MIN_CELL_PX
+    if labelled_possible and not fits(low) and any(max(P[s]["z"].shape) > style.MAX_LABELLED for s in P if s[0] in bands):
+        # a matrix too large to print numbers on makes the figure too wide at the readable label
+        # size (13,000 px at widths (256, 16, 4)): the small panels give up their numbers (the hover
+        # and the tables keep them) and every cell shrinks until the figure fits
+        low = MIN_CELL_PX
     cell = top
     if not fits(top):
         lo, hi = low, top
@@ -284,7 +291,7 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
                else theme.label_colours(v, shared))
     labels = dict(type="scatter", name="labels", mode="text", x=cc.tolist(), y=rr.tolist(),
                   text=label_text(v, cell >= 3.4 * fs, cell, label_size).tolist(), hoverinfo="skip", showlegend=False,
-                  textfont=dict(size=round(label_size, 1), color=colours.tolist()))
+                  textfont=dict(size=max(1.0, round(label_size, 1)), color=colours.tolist()))
 
     # -- words: panel titles, "·" and "=" between factors, band headings --------------------------
     annotations = [_title(L.titles[slot], boxes[slot], cell, fs) for slot in shown]

@@ -4,8 +4,10 @@ to a readable minimum and no further, marks what changed, and prints legible num
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
+import chainviz as cv
 from chainviz.core import examples
 from chainviz.core.snapshot import snapshot
 from chainviz.views import theme
@@ -101,3 +103,17 @@ def test_numbers_printed_agree_with_the_cells():
         if r <= y < r + 2 and c <= x < c + 3:
             v = J[y - r, x - c]
             assert abs(float(t.replace("−", "-")) - v) <= 0.005 + 1e-12, (t, v)
+
+
+@pytest.mark.parametrize("widths", [(32, 32, 32), (64, 32, 8), (9, 9, 9)])
+def test_nets_too_large_to_print_numbers_on_shrink_to_fit(widths):
+    """No numbers are printed on matrices above 8×8, so nothing holds the cells at a label's size:
+    the figure fits the width (at (32, 32, 32) plotly refused a label size of 0.9 px before)."""
+    rng = np.random.default_rng(1)
+    Ws = [rng.normal(size=(m, n)) for n, m in zip(widths, widths[1:])]
+    net = cv.Net(Ws, ["sigmoid"] * (len(Ws) - 1) + ["identity"])
+    s = snapshot(net, rng.normal(size=widths[0]), cv.Sum())
+    spec = figure_spec(s, Options(width=840, show_forward=False))
+    assert spec["layout"]["width"] <= 840
+    assert spec["traces"][1]["textfont"]["size"] >= 1
+    go.Figure(data=spec["traces"], layout=spec["layout"])  # plotly validates every property
