@@ -8,6 +8,7 @@ Limits are always symmetric (``zmin = -c``, ``zmax = c``) so white means zero.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 
 import numpy as np
@@ -37,6 +38,7 @@ _EM = {**dict.fromkeys("0123456789", 0.556), "−": 0.584, "-": 0.333, "+": 0.58
        **dict.fromkeys("′ᵀ;₀₁₂₃₄₅₆₇₈₉", 0.3)}
 
 
+@functools.lru_cache(maxsize=4096)  # the same titles and labels are measured at every edit
 def text_px(text: str, size: float) -> float:
     """Rendered width (px) of ``text`` (HTML tags ignored) in Helvetica/Arial at ``size`` px.
 
