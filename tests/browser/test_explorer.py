@@ -705,8 +705,10 @@ def test_step_and_train_change_the_panels_and_draw_the_loss(page):
     assert "grad:W1" in after["z"], "the gradient a step uses is drawn"
     said = status(page).text_content() or ""
     assert "Step 1" in said and "first order predicted" in said, said
-    train = page.get_by_role("button", name="train, one step after another")
+    # the button is named for what it shows: "Train: …" while stopped, "Stop training" while it runs
+    train = page.get_by_role("button", name="Train: one step after another").element_handle()
     train.click()
+    page.wait_for_function("(el) => el.getAttribute('aria-label') === 'Stop training'", arg=train, timeout=MEDIUM)
     page.wait_for_function(f"() => ({JS_FIGURE})({json.dumps(FIG)}, 0).data.some(t => t.name === 'loss history' "
                            f"&& t.y.length >= 5)", timeout=MEDIUM)
     train.click()  # stop
@@ -725,7 +727,7 @@ def test_step_and_train_change_the_panels_and_draw_the_loss(page):
     train.click()
     page.wait_for_function("(el) => el.getAttribute('aria-pressed') === 'false' && "
                            "document.querySelector('.jp-Notebook .cv-html.cv-wide').textContent.includes('smaller η')",
-                           arg=train.element_handle(), timeout=MEDIUM)
+                           arg=train, timeout=MEDIUM)
     said = status(page).text_content() or ""
     assert "grown 3 steps in a row" in said, said
     figure_locator(page).evaluate("el => el.scrollIntoView({block: 'end'})")
