@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -103,27 +102,6 @@ def test_opens_unmodified_in_jupyterlab(nb_name, lab_server, page):
 def test_a_notebook_with_a_bare_language_info_opens_modified_in_jupyterlab(lab_server, page):
     name = _name_only_copy(lab_server.root, "00_index.ipynb")
     assert _opens_unmodified_in_lab(page, lab_server, name) != []
-
-
-@pytest.fixture(scope="module")
-def notebook7_server(tmp_path_factory, artifacts_dir):
-    """Jupyter Notebook 7 on a free port, serving a copy of notebooks/ (one per module)."""
-    base = tmp_path_factory.mktemp("nb7")
-    root = base / "notebooks"
-    root.mkdir()
-    for name in NOTEBOOKS:
-        (root / name).write_bytes((NOTEBOOKS_DIR / name).read_bytes())
-    port = free_port()
-    log = artifacts_dir / "notebook7-server.log"
-    cmd = [sys.executable, "-m", "notebook", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
-           "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root", f"--notebook-dir={root}"]
-    proc = _start(cmd, jupyter_env(base / "home"), root, log)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_ready(proc, port, log, f"{url}/api/status")
-        yield url, root
-    finally:
-        stop(proc)
 
 
 def _opens_unmodified_in_notebook7(page, url: str, nb_name: str) -> list[str]:
