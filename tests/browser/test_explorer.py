@@ -515,8 +515,9 @@ def test_click_in_figure_then_type_edits_that_weight(page):
         wait_for_panel_labels(page, name, exp[name], FIG)
     assert float(grid_cell(page, "W1", 1, 2, FIG).input_value()) == new
     # Enter moved the focus down, to W1[2,2]: the slider, like the figure's outline, follows the focus
-    assert page.locator(f'{FIG} .cv-bar input[type=range][aria-label="scrub W1[2,2]"]').count() == 1, (
-        "the scrub slider does not follow the focused weight")
+    # (the focus is sent to the kernel, which answers with the slider: wait for that answer)
+    expect(page.locator(f'{FIG} .cv-bar input[type=range][aria-label="scrub W1[2,2]"]'),
+           "the scrub slider does not follow the focused weight").to_have_count(1, timeout=MEDIUM)
     assert unexpected_console_errors(page.console_errors) == []
 
 
