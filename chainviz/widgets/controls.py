@@ -17,6 +17,8 @@ from typing import Callable
 import anywidget
 import traitlets as t
 
+from .esm import module_source
+
 STATIC = Path(__file__).parent / "static"
 _CSS = (STATIC / "explorer.css").read_text()
 
@@ -50,7 +52,7 @@ class MatrixGrid(_Reporting):
     select in the header: ``{"label", "value", "options": [[label, value], ...]}``).
     """
 
-    _esm = STATIC / "matrix_grid.js"
+    _esm = module_source(STATIC / "matrix_grid.js")
     _css = _CSS
     name = t.Unicode("").tag(sync=True)
     title = t.Unicode("").tag(sync=True)
@@ -73,7 +75,7 @@ class ControlBar(_Reporting):
     for) and ``dark`` (JupyterLab's theme is dark).
     """
 
-    _esm = STATIC / "control_bar.js"
+    _esm = module_source(STATIC / "control_bar.js")
     _css = _CSS
     items = t.List([]).tag(sync=True)
     report = t.Bool(False).tag(sync=True)
@@ -118,7 +120,7 @@ class PanelTables(_Reporting):
     ``shown`` (visible; otherwise only for assistive technology), ``selected`` (``[panel, i, j]``).
     A cell chosen with Enter or a click is reported as ``{"event": "select", "panel", "i", "j"}``."""
 
-    _esm = STATIC / "panel_tables.js"
+    _esm = module_source(STATIC / "panel_tables.js")
     _css = _CSS
     captions = t.Dict({}).tag(sync=True)
     shown = t.Bool(False).tag(sync=True)

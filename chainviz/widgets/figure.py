@@ -29,6 +29,7 @@ from pathlib import Path
 import traitlets
 
 from . import plotly_bundle
+from .esm import prelude
 
 LOADER = Path(__file__).resolve().parents[1] / "_static" / "figure_loader.js"
 MESSAGE = "chainviz:plotly-bundle"  # the page's request for the bundle, and the kernel's answer
@@ -91,7 +92,7 @@ def loader_source(key: str, path: str) -> str:
     # the comments explain the file; the page needs none of them (half its size)
     code = "\n".join(line for line in LOADER.read_text(encoding="utf-8").splitlines()
                      if line.strip() and not line.lstrip().startswith("//"))
-    return (code
+    return (prelude(comments=False) + "\n" + code
             .replace("__CHAINVIZ_KEY__", json.dumps(key))
             .replace("__CHAINVIZ_PATH__", json.dumps(path))
             .replace("__CHAINVIZ_EVENTS__", json.dumps(PLOTLY_MESSAGES)))
