@@ -17,7 +17,7 @@ import re
 import nbformat
 import pytest
 
-from .helpers import LONG, MEDIUM, cell_selector, grid_values, open_notebook, run_menu_command, wait_for_heatmaps
+from .helpers import LONG, MEDIUM, cell_selector, grid_values, open_notebook, wait_for_heatmaps
 
 NOTEBOOK = "busy_page.ipynb"
 CELLS = [
@@ -42,8 +42,9 @@ JS_ARM = """([ms, unpatch]) => {
 }"""
 
 
-def _run_next_cell(page) -> None:
-    run_menu_command(page, "Run", "notebook:run-cell-and-select-next")
+def _run_cell(page, k: int) -> None:
+    page.locator(f"{cell_selector(k)} .jp-InputPrompt").first.click()  # selected, command mode
+    page.keyboard.press("Shift+Enter")
 
 
 @pytest.mark.parametrize("deadline", ["chainviz", "anywidget"], ids=["chainviz-deadline", "control-2s-deadline"])
@@ -57,14 +58,14 @@ def test_a_model_made_on_a_busy_page_still_follows_the_kernel(deadline, lab_serv
     page.add_init_script("window.__cvOriginalTimeout = AbortSignal.timeout;")
     open_notebook(page, lab_server.url, NOTEBOOK)
 
-    _run_next_cell(page)  # explorer a: chainviz's modules run on the page
+    _run_cell(page, 0)  # explorer a: chainviz's modules run on the page
     wait_for_heatmaps(page, 1)
     page.wait_for_function("() => AbortSignal.timeout.chainviz === true", timeout=MEDIUM)
 
     page.evaluate(JS_ARM, [BLOCK_MS, deadline == "anywidget"])
-    _run_next_cell(page)  # explorer b, made while the page is busy
+    _run_cell(page, 1)  # explorer b, made while the page is busy
     wait_for_heatmaps(page, 2, timeout=LONG)
-    _run_next_cell(page)  # an edit from the kernel
+    _run_cell(page, 2)  # an edit from the kernel
     page.locator(".jp-OutputArea-output", has_text="edited").first.wait_for(timeout=LONG)
 
     failed = [e for e in errors if re.search(r"Failed to initialize model", e)]
