@@ -78,8 +78,16 @@ def _paren(t: str) -> str:
     return f"({t})" if t.startswith("−") else t
 
 
-def _sum_text(printed, products, total) -> str:
-    """``0.9·0.161·0.8 + (−0.8)·… = 0.116 + (−0.076) = 0.040``; one term: ``a·b = c``."""
+def _sum_text(printed, products, total, masked: frozenset = frozenset()) -> str:
+    """``0.9·0.161·0.8 + (−0.8)·… = 0.116 + (−0.076) = 0.040``; one term: ``a·b = c``.
+
+    The factors at the positions in ``masked`` (within every term) come from a panel hidden
+    by an exercise: they print as ``?`` and the products are left out (each would give the
+    hidden number away, divided by the shown one)."""
+    if masked:
+        printed = [["?" if k in masked else p for k, p in enumerate(term)] for term in printed]
+        factors = " + ".join("·".join(_paren(p) for p in term) for term in printed)
+        return f"{factors} = <b>{total}</b>"
     factors = " + ".join("·".join(_paren(p) for p in term) for term in printed)
     if len(products) == 1:
         return f"{factors} = <b>{total}</b>"
@@ -87,9 +95,15 @@ def _sum_text(printed, products, total) -> str:
     return f"{factors} = {sums} = <b>{total}</b>"
 
 
-def _j_entry(s: Snapshot, i: int, j: int) -> str:
+def _slope_slot(s: Snapshot, layer: int) -> tuple[str, str]:
+    f = next(f for f in s.factors if f.kind == "slope" and f.layer == layer)
+    return ("top", factor_column(f))
+
+
+def _j_entry(s: Snapshot, i: int, j: int, hidden: frozenset = frozenset()) -> str:
     """``J[i,j]`` as a sum over paths (two layers) or over the last hidden layer (deeper)."""
     net, tr = s.net, s.trace
+    masked = set()
     L, acts = net.depth, net.activations
     W = net.weights
     lead = ""
@@ -97,6 +111,8 @@ def _j_entry(s: Snapshot, i: int, j: int) -> str:
     if acts[-1] != "identity":
         s_out = float(tr.slopes[-1][i])
         lead = f"{ACTIVATIONS[acts[-1]].text}′(z{sub(L)}[{i}])·"
+        if _slope_slot(s, L) in hidden:
+            masked.add(0)
     if L == 1:
         terms = [[s_out, float(W[0][i, j])]] if lead else [[float(W[0][i, j])]]
         how = f"{lead}W1[{i},{j}]"
@@ -107,46 +123,58 @@ def _j_entry(s: Snapshot, i: int, j: int) -> str:
             t = [float(W[1][i, k])] + ([float(s1[k])] if s1 is not None else []) + [float(W[0][k, j])]
             terms.append(([s_out] if lead else []) + t)
         mid = "" if s1 is None else f"·{ACTIVATIONS[acts[0]].text}′(z₁[k])"
+        if s1 is not None and _slope_slot(s, 1) in hidden:
+            masked.add(len(terms[0]) - 2)
         how = f"{lead}Σₖ W2[{i},k]{mid}·W1[k,{j}]"
     else:
         # ∂a_{L-1}/∂x, the forward carry that W_L multiplies: stage 1 if the output has no slope factor
-        C = s.carried[1] if s.factors[0].kind == "weight" else s.carried[2]
+        stage = 1 if s.factors[0].kind == "weight" else 2
+        C = s.carried[stage]
         terms = [([s_out] if lead else []) + [float(W[-1][i, k]), float(C[k, j])] for k in range(W[-1].shape[1])]
+        if ("fwd", row_columns(s)[stage]) in hidden:
+            masked.add(len(terms[0]) - 1)
         how = f"{lead}Σₖ W{L}[{i},k]·(∂a{sub(L - 1)}/∂x)[k,{j}]"
     printed, products, total = agreeing_digits(terms, float(s.J[i, j]))
     n_left = f"row {i} of {s.factors[0].text}"
-    return (f"<b>J[{i},{j}]</b> = ∂y[{i}]/∂x[{j}] = {how} = " + _sum_text(printed, products, total)
+    return (f"<b>J[{i},{j}]</b> = ∂y[{i}]/∂x[{j}] = {how} = " + _sum_text(printed, products, total, frozenset(masked))
             + f". Outlined: {n_left} and column {j} of W1.")
 
 
-def _row_entry(s: Snapshot, k: int, j: int) -> str:
+def _row_entry(s: Snapshot, k: int, j: int, hidden: frozenset = frozenset()) -> str:
     row = s.rows[k]
     if k == 0:
         return f"<b>{row.text}[{j}]</b> = {fmt(row.values[j], 4)}: the loss gradient that starts the sweep."
     prev, f = s.rows[k - 1], s.factors[k - 1]
+    masked = frozenset(p for p, slot in enumerate([("rev", row_columns(s)[k - 1]), ("top", factor_column(f))])
+                       if slot in hidden)
     if f.kind == "slope":
         printed, products, total = agreeing_digits([[float(prev.values[j]), float(f.matrix[j, j])]],
                                                    float(row.values[j]))
         return (f"<b>{row.text}[{j}]</b> = {prev.text}[{j}] · {f.text}[{j},{j}] = "
-                + _sum_text(printed, products, total))
+                + _sum_text(printed, products, total, masked))
     terms = [[float(prev.values[r]), float(f.matrix[r, j])] for r in range(prev.values.size)]
     printed, products, total = agreeing_digits(terms, float(row.values[j]))
     return (f"<b>{row.text}[{j}]</b> = Σₖ {prev.text}[k] · {f.text}[k,{j}] = "
-            + _sum_text(printed, products, total))
+            + _sum_text(printed, products, total, masked))
 
 
-def _grad_entry(s: Snapshot, layer: int, i: int, j: int) -> str:
-    dz = next(r for r in s.rows if r.layer == layer and (r.stage == "z" or s.net.activations[layer - 1] == "identity"))
+def _grad_entry(s: Snapshot, layer: int, i: int, j: int, hidden: frozenset = frozenset()) -> str:
+    k, dz = next((k, r) for k, r in enumerate(s.rows)
+                 if r.layer == layer and (r.stage == "z" or s.net.activations[layer - 1] == "identity"))
+    masked = frozenset({0}) if ("rev", row_columns(s)[k]) in hidden else frozenset()
     a_in = s.trace.activations[layer - 1]
     src = "x" if layer == 1 else f"a{sub(layer - 1)}"
     G = s.weight_grads[layer - 1]
     printed, products, total = agreeing_digits([[float(dz.values[i]), float(a_in[j])]], float(G[i, j]))
     return (f"<b>∂L/∂W{layer}[{i},{j}]</b> = ∂L/∂z{sub(layer)}[{i}] · {src}[{j}] = "
-            + _sum_text(printed, products, total))
+            + _sum_text(printed, products, total, masked))
 
 
-def explain(s: Snapshot, band: str, column: str, i: int, j: int) -> str:
+def explain(s: Snapshot, band: str, column: str, i: int, j: int, hidden=frozenset()) -> str:
     """The explanation of cell ``[i, j]`` of the panel in slot ``(band, column)`` (HTML, escaped).
+
+    ``hidden``: the slots an exercise hides (with what would reveal them, see
+    :func:`~chainviz.views.panels.revealing`); a number taken from one of them prints as ``?``.
 
     Raises
     ------
@@ -160,11 +188,11 @@ def explain(s: Snapshot, band: str, column: str, i: int, j: int) -> str:
     if not (0 <= i < r and 0 <= j < c):
         raise ValueError(f"cell [{i},{j}] is outside {band}:{column}, which is {r}×{c}")
     if (band, column) == ("top", "J"):
-        return _j_entry(s, i, j)
+        return _j_entry(s, i, j, frozenset(hidden))
     if band == "rev":
-        return _row_entry(s, row_columns(s).index(column), j)
+        return _row_entry(s, row_columns(s).index(column), j, frozenset(hidden))
     if band == "grad":
-        return _grad_entry(s, int(column[1:]), i, j)
+        return _grad_entry(s, int(column[1:]), i, j, frozenset(hidden))
     if band == "top":
         f = next(f for f in s.factors if factor_column(f) == column)
         if f.kind == "slope":

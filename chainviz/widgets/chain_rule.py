@@ -221,8 +221,9 @@ class ChainRuleExplorer(ExplorerPage, Explorer):
                 raise
             return ""
         from ..views.panels import revealing
+        secret = revealing(new.snap, new.hidden)
         text = ("That panel is part of the exercise: check your answer first."
-                if (band, column) in revealing(new.snap, new.hidden) else explain(new.snap, band, column, i, j))
+                if (band, column) in secret else explain(new.snap, band, column, i, j, secret))
         self._do(pick, explanation=text if not (moving and self.error) else None, mark=False, raises=raises,
                  moving=moving)
         return text

@@ -126,7 +126,7 @@ def training_items(state: ChainRuleState, training: bool, speed: int) -> list[di
              playing=training, interval=int(1000 / speed)),
         dict(kind="select", id="speed", label="steps/s", value=str(speed), options=[[str(v), str(v)] for v in SPEEDS]),
         dict(kind="button", id="undo", label="↶ Undo step", disabled=not has, title="back to the weights before the last step"),
-        dict(kind="button", id="reset_training", label="Reset training", disabled=not has,
+        dict(kind="button", id="reset_training", label="Reset training", disabled=state.trained_from is None,
              title="back to the weights before the first step"),
     ]
 

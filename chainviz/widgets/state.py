@@ -76,6 +76,11 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
         first: what :meth:`undone` goes back to, and the loss curve.
     moved : tuple of (layer, i, j)
         The weights the last step moved most (outlined in the figure).
+    trained_from : Net or None
+        The net before the first step of this training (what *Reset training* returns to, also
+        when the history has forgotten its oldest steps); ``None`` before any step.
+    forgotten : int
+        How many of this training's oldest steps the history no longer keeps.
     """
 
     snap: Snapshot
@@ -93,6 +98,8 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
     eta: float = 0.1
     history: tuple = ()
     moved: tuple = ()
+    trained_from: object = None
+    forgotten: int = 0
 
     # -- creation -----------------------------------------------------------------------------
     @classmethod
@@ -178,7 +185,7 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
         new = replace(self, snap=snap, note="", moved=(),
                       quiz=tuple(Q.fitted(q, snap) for q in self.quiz))
         if not training:
-            new = replace(new, history=())
+            new = replace(new, history=(), trained_from=None, forgotten=0)
         if structure:
             new = replace(new, step=None)
         if snap.net.widths != self.net.widths:

@@ -40,15 +40,22 @@ class TrainingTransitions:
         eta = self.eta if eta is None else check_eta(eta)
         step = gradient_step(self.net, self.x, self.loss, eta)
         snap = compute(step.after, self.x, self.loss)
-        history = (self.history + ((self.net, step.loss_before, step.predicted),))[-MAX_HISTORY:]
+        kept = self.history + ((self.net, step.loss_before, step.predicted),)
+        history = kept[-MAX_HISTORY:]
+        forgotten = self.forgotten + len(kept) - len(history)
+        start = self.trained_from if self.trained_from is not None else self.net
         moves = np.concatenate([np.abs(G).ravel() for G in step.grads])
         where = [(l, i, j) for l, G in enumerate(step.grads, start=1) for i, j in np.ndindex(G.shape)]
         top = [where[k] for k in np.argsort(-moves, kind="stable")[:MOVED_SHOWN] if moves[k] > 0]
-        new = replace(self._with_snap(snap, training=True), history=history, moved=tuple(top), eta=eta)
+        new = replace(self._with_snap(snap, training=True), history=history, moved=tuple(top), eta=eta,
+                      trained_from=start, forgotten=forgotten)
         if not new.settings.show_weight_grads:  # the gradient a step uses is shown once it is used
             new = replace(new, settings=replace(new.settings, show_weight_grads=True))._rescaled(new)
-        note = (f"Step {len(history)} (η = {fmt(eta, 3)}): L {fmt(step.loss_before, 4)} → {fmt(step.loss_after, 4)}; "
-                f"first order predicted {fmt(step.predicted, 4)}.")
+        note = (f"Step {forgotten + len(history)} (η = {fmt(eta, 3)}): L {fmt(step.loss_before, 4)} → "
+                f"{fmt(step.loss_after, 4)}; first order predicted {fmt(step.predicted, 4)}.")
+        if forgotten:
+            note += (f" Undo and the loss line keep the last {MAX_HISTORY} steps; Reset training still "
+                     f"goes back to before step 1.")
         if new.growing():
             note += (f" The loss has grown {GROWING_STEPS} steps in a row: η = {fmt(eta, 3)} is too large "
                      f"for this net; try a smaller η.")
@@ -77,13 +84,14 @@ class TrainingTransitions:
             raise ValueError("there is no step to undo")
         net, _, _ = self.history[-1]
         new = self._with_snap(compute(net, self.x, self.loss), training=True)
-        return replace(new, history=self.history[:-1], note=f"Undid step {len(self.history)}.")
+        return replace(new, history=self.history[:-1], note=f"Undid step {self.forgotten + len(self.history)}.")
 
     def training_reset(self) -> "TrainingTransitions":
-        """Back to the weights before the first step of the history."""
-        if not self.history:
+        """Back to the weights before the first step of this training (kept apart from the
+        history, which forgets its oldest steps after :data:`MAX_HISTORY`)."""
+        if not self.history and self.trained_from is None:
             raise ValueError("there is no training to reset")
-        net, _, _ = self.history[0]
+        net = self.trained_from if self.trained_from is not None else self.history[0][0]
         return replace(self._with_snap(compute(net, self.x, self.loss)), note="Back to the weights before training.")
 
     # -- what the history says ---------------------------------------------------------------------

@@ -95,3 +95,46 @@ def test_explaining_a_cell_outside_its_panel_is_refused():
         explain(s, "top", "J", 2, 0)
     with pytest.raises(ValueError, match="no panel"):
         explain(s, "top", "D1", 0, 0)
+
+
+# -- an exercise keeps its answer: no click explanation prints a hidden number -----------------
+_NUMBER = re.compile(r"[−-]?\d+(?:\.\d+)?(?:e[−-]?\d+)?")
+
+
+def _printed_numbers(text: str) -> list[str]:
+    return [m.replace("−", "-") for m in _NUMBER.findall(re.sub(r"<[^>]+>|\[\d+(?:,\d+)?\]|[a-zA-Z]+\d*", " ", text))]
+
+
+@pytest.mark.parametrize("preset, quiz", [
+    ("relu", ["D1", "J"]), ("sigmoid", ["dL/da1", "dL/dz1"]), ("sigmoid", ["D1", "J", "dL/dz1"]),
+    ("sigmoid", ["dL/da1"]), ("two_sigmoids", ["D2", "dL/dz1"]), ("three_layers", ["D1", "dL/dz2"]),
+])
+def test_no_explanation_of_a_visible_cell_prints_a_hidden_number(preset, quiz):
+    """Every cell a learner may click (every panel the exercise leaves visible) is explained; a
+    hidden panel's value (at 3 significant digits and more) appears in no explanation unless a
+    visible panel already shows it (relu′ = 1 makes ∂L/∂z₁[k] = ∂L/∂a₁[k], both may be drawn).
+    Before the fix, clicking ∂L/∂x printed the hidden ∂L/∂z₁ as the factors of its sum."""
+    from chainviz.views.panels import panels, quiz_slot, revealing
+
+    p = cv.examples.PRESETS[preset]
+    s = snapshot(p.net, p.x, p.loss)
+    P = panels(s)
+    answers = {quiz_slot(s, name) for name in quiz}
+    secret = revealing(s, answers)  # the answers, and the panels that would give them away
+    shown = {f"{v:.3g}" for slot, panel in P.items() if slot not in secret
+             for v in np.asarray(panel["z"], dtype=float).ravel() if np.isfinite(v)}
+    hidden = {float(f"{v:.3g}") for slot in answers if slot in P
+              for v in np.asarray(P[slot]["z"], dtype=float).ravel()
+              if np.isfinite(v) and abs(v) >= 0.01 and v != round(v) and f"{v:.3g}" not in shown}
+    assert hidden, "the exercise hides some numbers no visible panel shows"
+    for slot, panel in P.items():
+        if slot in secret:
+            continue
+        r, c = np.atleast_2d(panel["z"]).shape
+        for i in range(r):
+            for j in range(c):
+                text = explain(s, *slot, i, j, secret)
+                for t in _printed_numbers(text):
+                    v = float(t)
+                    near = [h for h in hidden if v != 0 and abs(v - h) <= 0.6 * 10 ** (math.floor(math.log10(abs(h))) - 2)]
+                    assert not near, f"{slot}[{i},{j}] prints {t}, a hidden value ({near}): {text}"

@@ -194,3 +194,38 @@ def test_copy_as_code_rebuilds_this_explorer():
     assert code.startswith("cv.ChainRuleExplorer.from_dict(")
     again = eval(code, {"cv": cv})  # noqa: S307 - the line the page shows, run as a lecturer would
     assert again.net == app.net and np.array_equal(again.x, app.x) and len(again.history) == 3
+
+
+def test_reset_training_goes_back_to_the_start_after_more_steps_than_the_history_keeps():
+    from chainviz.widgets.training import MAX_HISTORY
+
+    app = cv.ChainRuleExplorer()
+    before = [W.copy() for W in app.net.weights]
+    for _ in range(3):
+        app.train(200, eta=0.01)
+    assert len(app.history) == MAX_HISTORY + 1  # the oldest 100 steps are forgotten
+    said = app.info.items.__repr__()
+    assert "Step 600" in said and "Reset training still goes back" in said
+    send(app.info, event="click", id="reset_training")  # as the page's button does
+    for W, W0 in zip(app.net.weights, before):
+        np.testing.assert_array_equal(W, W0)  # bit for bit: the net before step 1
+
+
+@pytest.mark.parametrize("sizes, steps", [((256, 256, 2), 5), ((32, 32, 32, 32, 32), 100)])
+def test_a_saved_long_training_is_read_back_by_from_dict(sizes, steps):
+    """Save writes only what Load reads: the most recent steps that fit its limits."""
+    import json
+
+    from chainviz.core.schema import MAX_BYTES
+
+    app = cv.ChainRuleExplorer(sizes=sizes)
+    app.train(steps, eta=0.001)
+    text = json.dumps(app.to_dict())
+    assert len(text) <= MAX_BYTES
+    back = cv.ChainRuleExplorer.from_dict(json.loads(text))
+    for W, V in zip(back.net.weights, app.net.weights):
+        np.testing.assert_array_equal(W, V)
+    kept = len(back.history) - 1
+    assert 1 <= kept <= steps
+    # the steps kept are the most recent ones, in order
+    assert [h["loss"] for h in back.history] == [h["loss"] for h in app.history][-kept - 1:]
