@@ -308,6 +308,22 @@ def check_choice(answer: Any, truth: str, choices: tuple[str, ...], name: str = 
         print(f"not yet: {name} is {answer.strip().lower()!r}; look again at what the first step does")
 
 
+def _status(app: Any, name: str) -> str | None:
+    """The exercise's status as the explorer's state reports it (``"open"``, ``"solved"`` or
+    ``"shown"``), or None when ``app`` does not say (``app.state.quiz`` holds one item per name)."""
+    for item in getattr(getattr(app, "state", None), "quiz", None) or ():
+        if getattr(item, "name", None) == name:
+            return getattr(item, "status", None)
+    return None
+
+
+def _panel(app: Any, name: str) -> str:
+    """What happens to ``name``'s panel, true in the explorer's present state."""
+    if _status(app, name) == "shown":
+        return "its panel was revealed by Show answer (shown, not solved)"
+    return "its panel stays hidden until every entry is right"
+
+
 def check_quiz(app: Any, name: str, answer: Any) -> None:
     """Type ``answer`` into the explorer's exercise grid ``name``, press Check, print the verdict.
 
@@ -315,21 +331,22 @@ def check_quiz(app: Any, name: str, answer: Any) -> None:
     ----------
     app : ChainRuleExplorer
         An explorer made with ``quiz=[..., name, ...]``: anything with ``answer(name, values)``
-        and ``check(name) -> {name: (r, k) bool ndarray}``.
+        and ``check(name) -> {name: (r, k) bool ndarray}``; its ``state.quiz`` items (``name``,
+        ``status``), when it has them, tell whether *Show answer* already revealed the panel.
     name : str
         The exercise grid (``"D1"``, ``"J"``, ``"dL/dz1"``, ...).
     answer : array_like
         The learner's values, nested the way they wrote them; ``...`` for an entry not done.
 
     Nothing is typed while an entry is still ``...`` or not a number: the message says so.
-    Otherwise the explorer marks each entry; its panel is revealed only when all are right,
-    and the message names the entries that are off. Never raises: a message the explorer
+    Otherwise the explorer marks each entry; its panel is revealed only when all are right
+    (or already was, by *Show answer*: the message then says so), and the message names the
+    entries that are off. Never raises: a message the explorer
     gives for a wrong shape (or an unknown ``name``) is printed as ``not yet: ...``.
     """
-    hidden = "its panel stays hidden until every entry is right"
     got = _entries(answer)
     if answer is Ellipsis or (got is not None and got.size and all(e is Ellipsis for e in got.flat)):
-        print(f"not yet: replace the ... in your {name}; {hidden}")
+        print(f"not yet: replace the ... in your {name}; {_panel(app, name)}")
         return
     if got is None or got.size == 0:
         print(f"not yet: {name} should be a list of numbers (a list of rows for a matrix); "
@@ -360,4 +377,5 @@ def check_quiz(app: Any, name: str, answer: Any) -> None:
         return
     mine = ok.reshape(got.shape) if ok.size == got.size else ok
     off = [_where(name, index) for index in np.ndindex(mine.shape) if not mine[index]]
-    print(f"not yet: {_listed(off)} {_verb(off, 'is', 'are')} off ({int(ok.sum())} of {ok.size} right); {hidden}")
+    print(f"not yet: {_listed(off)} {_verb(off, 'is', 'are')} off ({int(ok.sum())} of {ok.size} right); "
+          f"{_panel(app, name)}")

@@ -154,12 +154,24 @@ def test_check_prints_one_line_never_raises_and_returns_nothing(capsys, answer):
 
 
 class FakeExplorer:
-    """The exercise contract of ChainRuleExplorer: answer(name, values), check(name) -> {name: bool}."""
+    """The exercise contract of ChainRuleExplorer: answer(name, values), check(name) -> {name: bool},
+    show_answer(name), and state.quiz: one item per exercise with its name and status
+    ("open", "solved" or "shown"), as widgets/quiz.py's QuizItem reports it."""
 
     def __init__(self, truths: dict):
         self.truths = {k: np.atleast_2d(np.asarray(v, dtype=float)) for k, v in truths.items()}
         self.typed: dict = {}
         self.calls: list = []
+        self.status = {k: "open" for k in truths}
+
+    @property
+    def state(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(quiz=tuple(SimpleNamespace(name=k, status=v) for k, v in self.status.items()))
+
+    def show_answer(self, name):
+        self.status[name] = "shown"
 
     def answer(self, name, values):
         self.calls.append(("answer", name))
@@ -173,11 +185,16 @@ class FakeExplorer:
 
     def check(self, name=None):
         self.calls.append(("check", name))
-        return {name: np.abs(self.typed[name] - self.truths[name]) <= 0.01}
+        ok = np.abs(self.typed[name] - self.truths[name]) <= 0.01
+        if ok.all():
+            self.status[name] = "solved"
+        return {name: ok}
 
 
-def quiz(answer, name="D1", truths=None) -> tuple[str, FakeExplorer]:
+def quiz(answer, name="D1", truths=None, shown=()) -> tuple[str, FakeExplorer]:
     app = FakeExplorer(truths or {"D1": [[1, 0, 1, 1]], "J": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]})
+    for s in shown:
+        app.show_answer(s)
     import io
     from contextlib import redirect_stdout
 
@@ -200,6 +217,31 @@ def test_quiz_not_yet_names_the_grid_and_the_entries_as_written():
     assert text == "not yet: D1[1] and D1[3] are off (2 of 4 right); its panel stays hidden until every entry is right"
     text, _ = quiz([[0.1, 0.2, 0.3], [0.4, 0.5, 0.9]], "J")
     assert text.startswith("not yet: J[1, 2] is off (5 of 6 right);")
+
+
+def test_quiz_after_show_answer_says_the_panel_is_shown_not_that_it_stays_hidden():
+    # issue 15: after show_answer("D1") the panel is drawn; "stays hidden" would be false
+    text, _ = quiz([1, 0, 1, 0], shown=["D1"])
+    assert text == "not yet: D1[3] is off (3 of 4 right); its panel was revealed by Show answer (shown, not solved)"
+    text, _ = quiz([..., ..., ..., ...], shown=["D1"])
+    assert text == "not yet: replace the ... in your D1; its panel was revealed by Show answer (shown, not solved)"
+    text, _ = quiz([1, 0, 1, 1], shown=["D1"])  # right after all: solved, as the explorer counts it
+    assert text == "right: D1, all 4 entries; its panel is shown in the explorer now"
+    text, _ = quiz([[0.1, 0.2, 0.3], [0.4, 0.5, 0.9]], "J", shown=["D1"])  # only D1 was shown
+    assert text.endswith("(5 of 6 right); its panel stays hidden until every entry is right"), text
+
+
+def test_quiz_without_a_state_to_read_keeps_the_hidden_message():
+    class Bare(FakeExplorer):
+        state = None
+
+    app = Bare({"D1": [[1, 0, 1, 1]]})
+    import io
+    from contextlib import redirect_stdout
+
+    with redirect_stdout(io.StringIO()) as buffer:
+        check_quiz(app, "D1", [1, 1, 1, 1])
+    assert buffer.getvalue().strip().endswith("its panel stays hidden until every entry is right")
 
 
 def test_quiz_types_nothing_while_an_entry_is_missing_or_not_a_number():

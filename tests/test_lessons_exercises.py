@@ -15,9 +15,19 @@ solution cell assigned:
 How an answer is recognised: its entries, in order, as consecutive numbers of one printed
 line or string (each printed number equal to the entry rounded to the digits printed), or
 as a block of cells of a figure's grid (within 0.005; a 1-D answer also as a column or as
-the diagonal of a square block, the way a slope factor is drawn). Answers made of fewer than
-three whole numbers (a shape such as (4, 5), a count such as 784) cannot be told apart from
-the numbers in their own question, so they are not searched; every other answer is.
+the diagonal of a square block, the way a slope factor is drawn).
+
+Small answers (fewer than three whole numbers, such as ``[1]``, ``[[4, 2]]``, ``12`` or a
+count such as 784, and the letter of a choice) cannot be told apart from the numbers of their
+own question by their numbers alone, so they are searched for in the forms that state them
+(:func:`small_answer_shows`): written as a list or row (``[1]``, ``(4, 2)``,
+``[ 6.0000  -2.0000]``, never an index such as ``W1[1]``), after ``=`` (``= 12``), after a word
+that names an index (``row 1``, ``**row 1**``, ``units 0 and 2``), a count of four or more
+digits anywhere (``100,352``), a dict's small entry after its key (``reverse: 784``), and a
+choice as ``my_answer = "b"`` or ``the answer is b``.
+
+And no check cell, nor any code above it, spells out an exercise's solution: a solution that
+is an expression (not a literal) must not appear as an expression of those cells.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from __future__ import annotations
 import ast
 import base64
 import functools
+import itertools
 import re
 import warnings
 from pathlib import Path
@@ -146,6 +157,97 @@ def _assigned(source: str) -> list[str]:
     return names
 
 
+# -- small answers: in the forms that state them ------------------------------------------------
+
+_NAMES_AN_INDEX = r"\b(?:rows?|units?|neurons?|columns?|ind(?:ex|ices)|entr(?:y|ies))\b"
+_MARKUP = r"[\s$*`]*"  # markdown and LaTeX around a number: **row 1**, row $1$
+
+
+def _whole(v: float) -> str:
+    """A regex for the whole number ``v`` as written: 1, 1.0, 1.0000, −1, 100,352; never part of
+    a longer number (12 in 112 or 0.12) nor a subscript (W_1)."""
+    n = int(v)
+    digits = f"{abs(n):,}".replace(",", "[,\u2009\u202f ]?")
+    sign = "[-−]" if n < 0 else "(?<![-−])"
+    return rf"(?<![\w.]){sign}{digits}(?:\.0+)?(?!\w|\.\d)"
+
+
+def _small_patterns(var: str, value) -> list[str]:
+    """Regexes that find ``value``, an answer too small for :func:`text_shows`, stated in a text."""
+    if isinstance(value, str):  # a choice
+        c = re.escape(value.strip())
+        return [rf"\b{re.escape(var)}\s*=\s*[\"']{c}[\"']",
+                rf"\b(?:answer|choice)\s*(?:is|:)\s*[\"'`*(]*{c}\b"]
+    if isinstance(value, dict):
+        out = []
+        for key, v in value.items():
+            for e in np.ravel(np.asarray(v, dtype=float)):  # 100,352 anywhere; reverse: 784 after its key
+                out.append(_whole(e) if abs(e) >= 1000 else rf"\b{re.escape(str(key))}\b[^\n]{{0,40}}?{_whole(e)}")
+        return out
+    a = np.asarray(value, dtype=float)
+    entries = [_whole(e) for e in a.ravel()]
+    out = [r"(?<![\w\]′')])[\[(]+\s*" + r"\s*(?:,\s*|\s+)".join(entries) + r"\s*[\])]"]  # [1], (4, 2)
+    if a.ndim == 0:
+        out.append(r"=\s*" + entries[0])  # = 12
+    out += [_whole(e) for e in a.ravel() if abs(e) >= 1000]  # a count of four digits or more
+    if np.all(a >= 0):  # row 1, units 0 and 2
+        out.append(_NAMES_AN_INDEX + _MARKUP + (_MARKUP + r"(?:,|and|or)?" + _MARKUP).join(entries))
+    return out
+
+
+def small_answer_shows(text: str, var: str, value) -> list[str]:
+    """Where ``text`` states the small answer ``var = value``: the matched excerpts, or ``[]``."""
+    return [text[max(0, m.start() - 40):m.end() + 40] for p in _small_patterns(var, value)
+            for m in re.finditer(p, text, re.IGNORECASE)]
+
+
+def leaks_on(page: dict[str, list[str]], arrays: list, answers: dict) -> list[str]:
+    """Where the ``answers`` (name → solution value) show on a ``page`` (where → texts) or in its figures."""
+    leaks = []
+    for var, value in answers.items():
+        a = _flat(value)
+        if not searchable(a):
+            for where, texts in page.items():
+                leaks += [f"{var} in {where}: ...{hit!r}..."
+                          for t in texts for hit in small_answer_shows(t, var, value)]
+            continue
+        for where, texts in page.items():
+            leaks += [f"{var} in {where}: {t[:200]!r}" for t in texts if text_shows(t, a)]
+        target = a if isinstance(value, dict) else np.asarray(value, dtype=float)
+        leaks += [f"{var} drawn in a figure, in an array of shape {g.shape}" for g in arrays
+                  if g is not None and g.ndim <= 2 and grid_shows(g, target)]
+    return leaks
+
+
+def spelled_solutions(cells) -> list[str]:
+    """Solutions written out where a learner reads them: for every check cell, each solution since
+    the last check that is an expression (``L - 0.5 * sum(...)``, not a literal such as ``[1]``)
+    and appears as an expression of the check or of any code cell above it (solutions excepted)."""
+    found, solutions = [], {}
+    for k, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        if _role(cell) == "solution":
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign) and not _literal(node.value):
+                    solutions[ast.unparse(node.value)] = ast.unparse(node.targets[0])
+            continue
+        if _role(cell) == "check":
+            readable = [c for c in cells[:k + 1] if c.cell_type == "code" and _role(c) != "solution"]
+            shown = {ast.unparse(n) for c in readable for n in ast.walk(ast.parse(c.source)) if isinstance(n, ast.expr)}
+            found += [f"cell {k}: {var} = {expr}" for expr, var in solutions.items() if expr in shown]
+            solutions = {}
+    return found
+
+
+def _literal(node) -> bool:
+    try:
+        ast.literal_eval(node)
+    except ValueError:
+        return False
+    return True
+
+
 def _flat(answer):
     """The answer's numbers, flat; an answer that is a choice (text) has none to search for."""
     if isinstance(answer, str):
@@ -158,8 +260,12 @@ def _flat(answer):
 @functools.cache
 def solutions_run(name: str) -> list[dict]:
     """Run ``name`` with its solutions; for every check cell: its output and where its answers show."""
-    nb = tool().build(name, solutions=True)
-    runner = tool().InProcess(nb, f"{name} (solutions)")
+    return run_with_solutions(tool().build(name, solutions=True), f"{name} (solutions)")
+
+
+def run_with_solutions(nb, label: str) -> list[dict]:
+    """Run ``nb`` (built with its solutions) cell by cell; for every check cell: its output and leaks."""
+    runner = tool().InProcess(nb, label)
     printed: list[str] = []
     shown: list = []
     answers: dict = {}
@@ -177,16 +283,7 @@ def solutions_run(name: str) -> list[dict]:
                     "code": [c.source for c in nb.cells[:k + 1] if c.cell_type == "code" and _role(c) != "solution"],
                     "widget text": strings,
                 }
-                leaks = []
-                for var, value in answers.items():
-                    a = _flat(value)
-                    if not searchable(a):
-                        continue
-                    for where, texts in page.items():
-                        leaks += [f"{var} in {where}: {t[:200]!r}" for t in texts if text_shows(t, a)]
-                    target = a if isinstance(value, dict) else np.asarray(value, dtype=float)
-                    leaks += [f"{var} drawn in a figure, in an array of shape {g.shape}" for g in arrays
-                              if g is not None and g.ndim <= 2 and grid_shows(g, target)]
+                leaks = leaks_on(page, arrays, answers)
                 run = runner.run(k)
                 out.append({"cell": k, "answers": dict(answers), "leaks": leaks, "stdout": run.stdout})
                 answers = {}
@@ -239,6 +336,53 @@ def test_a_drawn_matrix_row_or_diagonal_is_recognised():
     assert not searchable((4, 5)) and searchable([10, 64, 128, 784]) and searchable(-3.5449)
 
 
+def test_a_small_answer_is_recognised_where_it_is_stated():
+    # 05's exercise 3 (issue 15/16): the text above it said which row, the answer is [1]
+    assert small_answer_shows("Train the net below and watch\nrow 1 of $\\mathbf W_1$", "my_rows", [1])
+    assert small_answer_shows("watch **row 1** of W1", "my_rows", [1])
+    assert small_answer_shows("the dead unit is unit $1$.", "my_rows", [1])
+    assert small_answer_shows("my_rows = [1]", "my_rows", [1])
+    assert small_answer_shows("rows 0 and 2 never move", "my_rows", [0, 2])
+    assert small_answer_shows("J_g = (4.0, 2.0)", "my_J_g", [[4, 2]])
+    assert small_answer_shows("∂h = [ 6.0000  -2.0000]", "my_J_h", [[6, -2]])
+    assert small_answer_shows("so h'(2) = 12", "my_h_slope", 12)
+    assert small_answer_shows("forward mode peaks at 100,352 numbers", "my_peaks", {"forward": 100352, "reverse": 784})
+    assert small_answer_shows("reverse: 784", "my_peaks", {"forward": 100352, "reverse": 784})
+    assert small_answer_shows('my_answer = "b"', "my_answer", "b")
+    assert small_answer_shows("The answer is (b).", "my_answer", "b")
+    # ... and not where the same numbers only ask the question or index an entry
+    assert not small_answer_shows("∂L/∂W1[1,0] = ∂L/∂z₁[1] · x[0] = −0.0623 · 1", "my_rows", [1])
+    assert not small_answer_shows("relu′(z₁[1]) = ∂a₁[1]/∂z₁[1]; grads[1]; \\mathbf W_1", "my_rows", [1])
+    assert not small_answer_shows("which rows of $\\mathbf W_1$ never move? counted from 0", "my_rows", [1])
+    assert not small_answer_shows("row 12, row 1.5, row -1", "my_rows", [1])
+    assert not small_answer_shows("widths [784, 128, 64, 10]", "my_peaks", {"forward": 100352, "reverse": 784})
+    assert not small_answer_shows("x = 2: J_f = (1.0, 4.0)ᵀ; f(x) = (x, x^2)", "my_J_g", [[4, 2]])
+    assert not small_answer_shows("* b. the first step already raises the loss", "my_answer", "b")
+    assert not small_answer_shows('truth = "b" if L[1] > L[0] else "a"', "my_answer", "b")
+
+
+def test_a_solution_spelled_out_in_its_check_is_found():
+    # 05's exercise 1 once computed the truth with the very line the learner is asked to write
+    nb = tool().build("05_training", solutions=True)
+    assert spelled_solutions(nb.cells) == []
+    [k] = [k for k, c in enumerate(nb.cells) if _role(c) == "solution" and "my_prediction" in c.source]
+    expr = nb.cells[k].source.split("=", 1)[1].strip()
+    check = next(c for c in nb.cells[k:] if _role(c) == "check")
+    check.source = f"check(my_prediction, {expr}, 'my_prediction')"
+    written = ast.unparse(ast.parse(expr, mode="eval").body)
+    assert spelled_solutions(nb.cells) == [f"cell {nb.cells.index(check)}: my_prediction = {written}"]
+
+
+def test_the_leak_search_finds_the_row_that_05_used_to_name():
+    # 05 once said "watch row 1 of W1" above exercise 3, whose answer is [1]; put it back
+    nb = tool().build("05_training", solutions=True)
+    [k] = [k for k, c in enumerate(nb.cells) if c.cell_type == "markdown" and "never learns" in c.source]
+    nb.cells[k].source += "\n\nTrain the net below and watch **row 1** of $\\mathbf W_1$."
+    last = run_with_solutions(nb, "05_training (with the old hint)")[-1]
+    assert list(last["answers"]) == ["my_rows"]
+    assert any(leak.startswith("my_rows in markdown") for leak in last["leaks"]), last["leaks"]
+
+
 # -- the lessons --------------------------------------------------------------------------------
 
 
@@ -258,6 +402,12 @@ def test_no_answer_shows_before_its_check(name):
     assert searched, f"{name}: no answer was searched for"
     leaks = [f"check cell {c['cell']}: {leak}" for c in checks for leak in c["leaks"]]
     assert leaks == [], f"{name}: answers on the page before their check:\n" + "\n".join(leaks)
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_no_check_spells_out_its_solution(name):
+    spelled = spelled_solutions(tool().build(name, solutions=True).cells)
+    assert spelled == [], f"{name}: a solution written out in code the learner reads:\n" + "\n".join(spelled)
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -334,3 +484,32 @@ def test_show_answer_reveals_and_says_it_was_shown(explorer_class):
     strings, seen = [], set()
     page_of(app, strings, [], seen)
     assert re.search(r"\bshown\b", " ".join(strings), re.I), "nothing says the answer was shown"
+
+
+def test_check_quiz_after_show_answer_says_what_the_real_explorer_shows(explorer_class, capsys):
+    # issue 15: "its panel stays hidden" was printed under a panel Show answer had drawn
+    from chainviz.lesson import check_quiz
+
+    app = explorer_class(quiz=["D1", "J"])
+    truths = _truths(app)
+    wrong = list(truths["D1"])
+    wrong[3] += 0.5
+    check_quiz(app, "D1", wrong)
+    assert capsys.readouterr().out.strip().endswith("its panel stays hidden until every entry is right")
+    app.show_answer("D1")
+    check_quiz(app, "D1", wrong)
+    said = capsys.readouterr().out.strip()
+    assert said == "not yet: D1[3] is off (3 of 4 right); its panel was revealed by Show answer (shown, not solved)"
+    assert _drawn(app, truths["D1"]), "the message says shown: the panel must be drawn"
+    check_quiz(app, "J", truths["J"] + [[0, 0, 0.5], [0, 0, 0]])  # J was not shown: still hidden
+    assert capsys.readouterr().out.strip().endswith("its panel stays hidden until every entry is right")
+
+
+# -- the lessons in order ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,after", list(itertools.pairwise(LESSONS)))
+def test_each_lesson_ends_with_a_link_to_the_next(name, after):
+    last = tool().build(name).cells[-1]
+    link = re.search(rf"^Next: \[[^\]]+\]\({after}\.ipynb\)", last.source, re.MULTILINE)
+    assert last.cell_type == "markdown" and link, f"{name} ends {last.source!r}, with no 'Next:' link to {after}"

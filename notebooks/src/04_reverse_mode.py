@@ -219,4 +219,4 @@ my_rows = [10, 64, 128, 784]
 check(my_rows, digits.reverse_carried, "my_rows")
 
 # %% [markdown]
-# Back to the [index](00_index.ipynb).
+# Next: [5. What the gradient is for](05_training.ipynb) · [index](00_index.ipynb)

@@ -89,10 +89,13 @@ lin
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A unit that never learns
 #
-# A ReLU unit whose $z$ is negative passes no gradient: $\mathrm{relu}'(z) = 0$ makes its row of
-# $\partial L/\partial\mathbf z_1$ zero, and so its row of $\partial L/\partial \mathbf W_1$ (an outer
-# product with that row) is zero too. Gradient descent never moves it. Train the net below and watch
-# row 1 of $\mathbf W_1$; the explorer names the dead unit after every step.
+# A ReLU unit whose $z$ is negative passes no gradient: $\mathrm{relu}'(z) = 0$ makes its entry of
+# $\partial L/\partial\mathbf z_1$ zero, and so its whole row of $\partial L/\partial \mathbf W_1$ (an
+# outer product with $\partial L/\partial\mathbf z_1$) is zero too. Gradient descent never moves that row
+# of $\mathbf W_1$, so the unit's $z$ never changes either: a unit dead at this input stays dead.
+#
+# One hidden unit of the net below is dead. Which one, and so which rows of $\mathbf W_1$ never move,
+# is exercise 3: work it out from the panels before you train this explorer.
 
 # %%
 dead = cv.ChainRuleExplorer(cv.examples.PRESETS["dead_relu"].net, cv.examples.PRESETS["dead_relu"].x,
@@ -107,8 +110,9 @@ dead
 # squares); then check your number against the explorer's **Step**.
 
 # %%
-grads = app.net.weight_gradients(app.x, app.loss)
-L_now = app.snapshot.loss_value
+net_now, x_now, loss_now = app.net, app.x, app.loss  # the explorer as it is now
+grads = net_now.weight_gradients(x_now, loss_now)
+L_now = loss_now.value(net_now(x_now))
 show("L", L_now)
 show("∂L/∂W1", grads[0])
 show("∂L/∂W2", grads[1])
@@ -120,7 +124,18 @@ my_prediction = ...
 my_prediction = L_now - 0.5 * sum(float(np.sum(G**2)) for G in grads)
 
 # %% tags=["check"]
-check(my_prediction, L_now - 0.5 * sum(float(np.sum(G**2)) for G in grads), "my_prediction")
+from chainviz.core.descent import gradient_step
+
+step = gradient_step(net_now, x_now, loss_now, 0.5)  # the step the explorer takes, and its prediction
+check(my_prediction, step.predicted, "my_prediction")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Now, in the first explorer's **Gradient descent**, type 0.5 into **Learning rate η**, press Enter
+# and then **Step**. With the explorer as it opens, the prediction is about $-0.31$, while the loss
+# after the step is about $0.0005$. A prediction below zero is impossible for this loss: it is half a
+# sum of squares, never negative. A first-order prediction under the lowest value the loss can take
+# is exactly the sign that $\eta$ is too large for the first-order picture: the tangent line has run
+# far past the bottom of the valley, and the step lands wherever the curved loss takes it.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # **2.** For the linear net with $\eta = 1$, which is true? Set `my_answer` to `"a"`, `"b"` or `"c"`.
@@ -145,7 +160,11 @@ check_choice(my_answer, truth, ("a", "b", "c"), "my_answer")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # **3.** In the dead-ReLU net above, which rows of $\mathbf W_1$ can gradient descent never change at
-# this input? Set `my_rows` to the list of their indices (the explorer's note names the unit).
+# this input? Read the slope factor $\mathrm{diag}\bigl(\mathrm{relu}'(\mathbf z_1)\bigr)$ in that
+# explorer (hover a cell for its value), and use
+# $\partial L/\partial W_1[k,j] = \partial L/\partial z_1[k]\;x[j]$. Set `my_rows` to the list of the
+# rows' indices, counted from 0. Answer before you press **Step** or **Train** there: after a step the
+# explorer's note names the dead unit.
 
 # %% tags=["exercise"]
 my_rows = [...]
@@ -156,6 +175,14 @@ my_rows = [1]
 # %% tags=["check"]
 z1 = dead.net.forward(dead.x).zs[0]
 check(my_rows, [k for k in range(z1.size) if z1[k] <= 0], "my_rows")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Now train the dead-ReLU explorer: press **Train**, stop it after a few steps, and compare
+# $\mathbf W_1$ with how it started (**Reset training** brings that back). The other rows move; the dead
+# unit's row is exactly as it was, and the note under the explorer names the unit after every step.
+# Its $z$ never changes, so it never comes back to life at this input. The usual cures act before
+# training: a different start for the weights, or an activation whose slope is not zero for $z < 0$
+# (`"leaky_relu"`).
 
 # %% [markdown]
 # Back to the [index](00_index.ipynb).
