@@ -109,7 +109,20 @@ class _Layout:
     tops: list
 
 
-def _layout(P: dict, bands: list[str], cols: list[str], opts: Options) -> _Layout:
+def _scale_ticks(shared: float) -> tuple[str, str, str]:
+    """The shared colour scale's three tick labels, top to bottom."""
+    return short(shared, 2), "0", short(-shared, 2)
+
+
+def _margin(shared: float, opts: Options) -> dict:
+    """The figure's margins (px): on the right, the colour scale (20 px) and its widest tick label."""
+    fs = (style.FONT_PRESENTATION if opts.presentation else style.FONT)["size"]
+    if opts.free_limits:
+        return MARGIN
+    return dict(MARGIN, r=max(MARGIN["r"], math.ceil(22 + max(text_px(t, fs - 2) for t in _scale_ticks(shared)))))
+
+
+def _layout(P: dict, bands: list[str], cols: list[str], opts: Options, margin: dict = MARGIN) -> _Layout:
     """Cell size (px) and every panel's :class:`~.grid.Box`; see the module docstring."""
     fs = (style.FONT_PRESENTATION if opts.presentation else style.FONT)["size"]
     tsize = fs - 1
@@ -121,8 +134,8 @@ def _layout(P: dict, bands: list[str], cols: list[str], opts: Options) -> _Layou
     labelled_possible = any(max(P[s]["z"].shape) <= style.MAX_LABELLED for s in P if s[0] in bands)
     gap_px = 1.4 * fs  # room for "·" and "=" between the factors
     heading_h, title_h, pad = 1.8 * fs, 2.7 * fs, 0.9 * fs
-    avail_w = opts.width - MARGIN["l"] - MARGIN["r"]
-    avail_h = min(opts.max_height or MAX_HEIGHT, MAX_HEIGHT) - MARGIN["t"] - MARGIN["b"]
+    avail_w = opts.width - margin["l"] - margin["r"]
+    avail_h = min(opts.max_height or MAX_HEIGHT, MAX_HEIGHT) - margin["t"] - margin["b"]
     fixed_h = len(bands) * (heading_h + title_h + pad)
 
     def columns_at(cell: float) -> tuple[dict, int]:
@@ -229,7 +242,9 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
              or (b == "grad" and opts.show_weight_grads)]
     cols = columns(s)
     shown = {(b, c): P[(b, c)] for b in bands for c in cols if (b, c) in P}
-    L = _layout(shown, bands, cols, opts)
+    shared = opts.color_limit or style.symmetric_limit(*[p["z"] for p in shown.values()])
+    margin = _margin(shared, opts)
+    L = _layout(shown, bands, cols, opts, margin)
     cell, fs, boxes, (R, C) = L.cell, L.fs, L.boxes, L.shape
 
     # -- the plot area in cells: the first band's heading and titles sit above row 0 --------------
@@ -252,7 +267,6 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         return round(grid_bottom + u * (1 - grid_bottom), 5)
 
     # -- colours: one symmetric scale, or each panel its own (cells then hold value / limit) -------
-    shared = opts.color_limit or style.symmetric_limit(*[p["z"] for p in shown.values()])
     limits = {slot: style.symmetric_limit(p["z"]) if opts.free_limits else shared for slot, p in shown.items()}
     values = grid.pack((R, C), {sl: (boxes[sl], p["z"]) for sl, p in shown.items()})
     shown_values = style.rounded(values)
@@ -314,8 +328,7 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         images.append(dict(source=grid.colour_bar_image(style.COLORSCALE), xref="paper", yref="paper", x=x,
                            y=y1, sizex=12 / plot_w, sizey=length, xanchor="left", yanchor="top",
                            sizing="stretch", layer="above"))
-        for text, y, anchor in ((short(shared, 2), y1, "top"), ("0", y1 - length / 2, "middle"),
-                                (short(-shared, 2), y1 - length, "bottom")):
+        for text, y, anchor in zip(_scale_ticks(shared), (y1, y1 - length / 2, y1 - length), ("top", "middle", "bottom")):
             annotations.append(dict(text=text, x=x + 15 / plot_w, y=y, xref="paper", yref="paper",
                                     xanchor="left", yanchor=anchor, showarrow=False, font=dict(size=fs - 2)))
 
@@ -335,9 +348,9 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
                             yanchor="bottom", showarrow=False, font=dict(size=fs), visible=trained))
     axis = dict(visible=False, fixedrange=True)
     layout = dict(
-        width=int(plot_w + MARGIN["l"] + MARGIN["r"]),
-        height=int(plot_h + MARGIN["t"] + MARGIN["b"]),
-        margin=dict(MARGIN, autoexpand=False),
+        width=int(plot_w + margin["l"] + margin["r"]),
+        height=int(plot_h + margin["t"] + margin["b"]),
+        margin=dict(margin, autoexpand=False),
         xaxis=dict(axis, range=x_range, domain=[0, 1]),
         yaxis=dict(axis, range=y_range, domain=[round(grid_bottom, 5), 1]),
         **hist_layout,

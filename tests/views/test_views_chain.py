@@ -117,3 +117,19 @@ def test_nets_too_large_to_print_numbers_on_shrink_to_fit(widths):
     assert spec["layout"]["width"] <= 840
     assert spec["traces"][1]["textfont"]["size"] >= 1
     go.Figure(data=spec["traces"], layout=spec["layout"])  # plotly validates every property
+
+
+@pytest.mark.parametrize("limit", [1.0, 5000.0, 123456.0, 1e6])
+def test_the_colour_scale_ticks_fit_in_the_right_margin(limit):
+    """After training on the linear net at η = 1 the scale reached ±5000: its "−5000" was cut to
+    "−500" by a fixed 46 px margin. Helvetica: minus 0.584 em, digits 0.556, "e" 0.556."""
+    spec = figure_spec(default_snapshot(), Options(color_limit=limit))
+    lay = spec["layout"]
+    ticks = [a for a in lay["annotations"] if a.get("xref") == "paper" and a["text"] in ("0",) or
+             (a.get("xref") == "paper" and a["text"].lstrip("−").replace(".", "").replace("e", "").isdigit())]
+    assert len(ticks) == 3
+    plot_w = lay["width"] - lay["margin"]["l"] - lay["margin"]["r"]
+    for a in ticks:
+        em = sum(0.584 if c == "−" else 0.278 if c == "." else 0.556 for c in a["text"])
+        right = lay["margin"]["l"] + a["x"] * plot_w + em * a["font"]["size"]
+        assert right <= lay["width"], (a["text"], right, lay["width"])
