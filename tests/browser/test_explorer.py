@@ -23,6 +23,8 @@ import nbformat
 import numpy as np
 import pytest
 
+from playwright.sync_api import expect
+
 from chainviz import examples
 
 from .helpers import (
