@@ -136,6 +136,27 @@ def _check_finite(name: str, arr: np.ndarray) -> None:
         raise ValueError(f"{name}{where} is {float(arr[idx])!r}: every entry must be a finite number")
 
 
+#: The largest float64, printed: what "overflows" means in a message.
+FLOAT_MAX_TEXT = "1.8e308"
+
+
+def check_computed(name: str, value, why: str = "the weights or x are too large") -> None:
+    """Refuse a computed value (an array or a number) holding inf or nan, naming it and where.
+
+    Inputs are finite (every entry point checks them), so a non-finite result means a
+    product or a sum left float64's range (a nan is an ``inf − inf`` or ``0·inf`` after
+    such an overflow): ``"∂L/∂a₁[2] overflows (|values| above 1.8e308): the weights or x
+    are too large"``. Callers compute under ``np.errstate(all="ignore")`` and call this,
+    so the learner reads this sentence instead of a RuntimeWarning.
+    """
+    arr = np.asarray(value, dtype=float)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = f"[{', '.join(map(str, idx))}]" if idx else ""
+        raise ValueError(f"{name}{where} overflows (|values| above {FLOAT_MAX_TEXT}): {why}")
+
+
 def as_matrix(name: str, value) -> np.ndarray:
     """A finite float array of shape ``(rows, cols)`` with both at least 1 (an ``np.matrix`` too)."""
     arr = _as_float_array(name, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -53,8 +54,13 @@ class MSE(Loss):
             raise ValueError(f"target t has length {self.target.size} but y has length {m}")
 
     def value(self, y) -> float:
-        y = self._y(y)
-        return float(0.5 * np.sum((y - self.target) ** 2)) + 0.0
+        d = self._y(y) - self.target
+        with np.errstate(over="ignore"):
+            v = float(0.5 * np.sum(d * d))
+        if math.isinf(v):  # (y − t)² overflowed on the way: (‖y − t‖/√2)² by math.hypot, which
+            r = math.hypot(*d.tolist()) * math.sqrt(0.5)  # scales, is inf only when L is
+            v = r * r
+        return v + 0.0
 
     def grad(self, y) -> np.ndarray:
         return self._y(y) - self.target

@@ -186,7 +186,7 @@ MALFORMED = {
     "options not a dict": (_with([1], "options"), "['options'] must be a dict"),
     "seed among options": (_with(3, "options", "seed"), "'seed' is saved at the top level"),
     "seed not an int": (_with("x", "seed"), "seed must be a whole number"),
-    "overflow": (None, "overflowed"),
+    "overflow": (None, "overflows"),
 }
 
 
