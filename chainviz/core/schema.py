@@ -48,7 +48,7 @@ class Option:
 
     ``kind`` is ``"boolean"``, ``"number"``, ``"integer"`` or ``"text"`` (the JSON type);
     ``nullable`` allows ``null``/``None``; ``allowed`` returns ``None`` for a good value or
-    the rule it breaks, in words (``"lie within 0 < c ≤ 1e6"``).
+    the rule it breaks, in words (``"lie within 1e-12 ≤ c ≤ 1e6"``).
     """
 
     name: str
@@ -69,6 +69,12 @@ def _one_of(*names: str) -> Callable[[object], str | None]:
     return lambda v: None if v in names else "be one of " + ", ".join(repr(n) for n in names)
 
 
+#: Smallest colour limit: the floor of the limit taken from the data (views.style.symmetric_limit),
+#: so a limit set by hand spans no less than one taken from the numbers. Far below it, the
+#: colours' arithmetic leaves float64's range: value/c overflows for c = 1e-310 (a subnormal,
+#: with few significant bits), here and in plotly.js's (z − zmin)/(zmax − zmin).
+MIN_COLOR_LIMIT = 1e-12
+
 #: Every option of the chain-rule explorer; ``seed`` is saved at the top level of a state.
 OPTIONS: tuple[Option, ...] = (
     Option("free_limits", "boolean", False, "each panel gets its own colour scale"),
@@ -77,7 +83,7 @@ OPTIONS: tuple[Option, ...] = (
            "(on unless presenting or wider than 32)", nullable=True),
     Option("presentation", "boolean", False, "large type and a fixed colour scale, for slides"),
     Option("color_limit", "number", None, "fixed symmetric colour limit; null: from the data", nullable=True,
-           allowed=_between(0, 1e6, "c")),
+           allowed=_between(MIN_COLOR_LIMIT, 1e6, "c", low_open=False)),
     Option("seed", "integer", 0, "seed of Randomize and of random defaults", allowed=_between(0, 2**32 - 1, "seed",
            low_open=False, shown="2³² − 1")),
     Option("theme", "text", "auto", "colours: follow JupyterLab, or light, or dark",

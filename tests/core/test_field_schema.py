@@ -55,9 +55,11 @@ def test_defaults_fill_every_option():
     ({"show_weight_grads": None}, TypeError, "show_weight_grads must be true or false, got null"),
     ({"color_limit": True}, TypeError, "color_limit must be a number or null (None), got the boolean true"),
     ({"color_limit": "2"}, TypeError, "color_limit must be a number or null (None), got the text '2'"),
-    ({"color_limit": -1}, ValueError, "color_limit must lie within 0 < c ≤ 1e6, got -1"),
-    ({"color_limit": 0}, ValueError, "color_limit must lie within 0 < c ≤ 1e6, got 0"),
-    ({"color_limit": 2e6}, ValueError, "color_limit must lie within 0 < c ≤ 1e6"),
+    ({"color_limit": -1}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6, got -1"),
+    ({"color_limit": 0}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6, got 0"),
+    ({"color_limit": 1e-310}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6, got 1e-310"),
+    ({"color_limit": 9.99e-13}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6"),
+    ({"color_limit": 2e6}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6"),
     ({"color_limit": math.nan}, ValueError, "color_limit must be a finite number, got nan"),
     ({"color_limit": math.inf}, ValueError, "color_limit must be a finite number, got inf"),
     ({"seed": True}, TypeError, "seed must be a whole number, got the boolean true"),
@@ -265,3 +267,26 @@ def test_a_state_with_any_part_replaced_is_read_exactly_or_refused_naming_a_key(
         assert any(w in str(exc) for w in words), (path, str(exc))
         return
     assert read_saved_state(json.loads(json.dumps(state.to_dict()))) == state
+
+
+@pytest.mark.parametrize("limit", [1e-310, 5e-324, 1e-13])
+def test_a_colour_limit_below_the_floor_is_refused_by_the_constructor_and_by_from_dict(limit):
+    # review of issue 12: 1e-310 passed 0 < c and then overflowed value/c ("overflow in divide")
+    with pytest.raises(ValueError, match="color_limit must lie within 1e-12 ≤ c ≤ 1e6"):
+        cv.ChainRuleExplorer(color_limit=limit)
+    d = _copy(SAVED_V1)
+    d["options"]["color_limit"] = limit
+    with pytest.raises(ValueError, match="saved state options: color_limit must lie within 1e-12 ≤ c ≤ 1e6"):
+        cv.ChainRuleExplorer.from_dict(d)
+
+
+def test_values_far_beyond_a_small_colour_limit_are_coloured_without_a_warning():
+    # colours span [−c, c]: a value beyond c is drawn in the end colour, so its label is the label
+    # of ±c itself; value/c (1e300/1e-12) must not overflow on the way
+    from chainviz.views.theme import label_colours
+    c = 1e-12
+    v = np.array([1e300, -1e300, np.finfo(float).max, -np.finfo(float).max])
+    assert label_colours(v, c).tolist() == label_colours(np.sign(v) * c, c).tolist()
+    app = cv.ChainRuleExplorer(color_limit=c)  # the default net's numbers are ~1e12 times c
+    app.set_weight(1, 0, 0, "1e6")
+    assert app.error == ""
