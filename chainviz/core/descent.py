@@ -10,11 +10,12 @@ change is from that prediction shows when η is too large.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import check_computed
+from .checks import _short, check_computed
 from .losses import Loss, as_loss
 from .net import Net
 from .notation import fmt, sub
@@ -50,10 +51,11 @@ class Step:
 def check_eta(eta, where: str = "η") -> float:
     """η as a float in (0, :data:`MAX_ETA`], or a ``ValueError``/``TypeError`` saying what is allowed."""
     if isinstance(eta, bool) or not isinstance(eta, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where} must be a number such as 0.1, got {eta!r}")
-    eta = float(eta)
+        raise TypeError(f"{where} must be a number such as 0.1, got {_short(eta)}")
+    given = eta
+    eta = float(eta) if not isinstance(eta, int) or abs(eta) <= MAX_ETA else math.inf  # 10**5000 is no float
     if not (np.isfinite(eta) and 0 < eta <= MAX_ETA):
-        raise ValueError(f"{where} must lie within 0 < η ≤ {MAX_ETA:g}, got {eta!r}")
+        raise ValueError(f"{where} must lie within 0 < η ≤ {MAX_ETA:g}, got {_short(given)}")
     return eta
 
 

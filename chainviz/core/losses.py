@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import as_vector
+from .checks import _short, as_vector
 
 
 class Loss:
@@ -105,14 +105,14 @@ class SoftmaxCrossEntropy(Loss):
             if not isinstance(label, (bool, np.bool_)) and isinstance(label, numbers.Real) and float(label).is_integer():
                 label = int(label)
             else:
-                raise TypeError(f"label must be a whole number (a class index), got {label!r}")
+                raise TypeError(f"label must be a whole number (a class index), got {_short(label)}")
         if label < 0:
             raise ValueError(f"label is {label}: a class index cannot be negative")
         object.__setattr__(self, "label", int(label))
 
     def check(self, m: int) -> None:
         if self.label >= m:
-            raise ValueError(f"label is {self.label} but y has length {m} (classes 0 to {m - 1})")
+            raise ValueError(f"label is {_short(self.label)} but y has length {m} (classes 0 to {m - 1})")
 
     def _log_softmax(self, y: np.ndarray) -> np.ndarray:
         shifted = y - y.max()

@@ -31,6 +31,7 @@ import difflib
 import json
 import math
 import numbers
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -102,7 +103,8 @@ def _json_kind(v) -> str:
     if isinstance(v, (bool, np.bool_)):
         return f"the boolean {str(bool(v)).lower()}"
     if isinstance(v, numbers.Real):
-        return f"the number {_short(v, 30)}"
+        shown = _short(v, 30)
+        return shown if shown.startswith("a whole number of") else f"the number {shown}"
     if isinstance(v, str):
         return f"the text {_short(v, 30)}"
     return describe(v)
@@ -144,7 +146,11 @@ def check_option(name: str, value, where: str = "options"):
     if opt.kind == "boolean":
         value = bool(value)
     elif opt.kind == "number":
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # a whole number beyond 1.8e308: judged by its rule, never printed
+            raise ValueError(f"{where}: {name} must {opt.allowed(value) or 'be a finite number'}, "
+                             f"got {_short(given, 30)}") from None
         if not math.isfinite(value):
             raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
     elif opt.kind == "integer":
@@ -247,8 +253,12 @@ class SavedState:
     __hash__ = None
 
 
+class _ConstantError(ValueError):
+    """NaN or Infinity in the text: refused in words by :func:`_refuse_constant`."""
+
+
 def _refuse_constant(name: str):
-    raise ValueError(f"saved state contains {name}, which JSON does not allow (and no entry may be)")
+    raise _ConstantError(f"saved state contains {name}, which JSON does not allow (and no entry may be)")
 
 
 def _parse(text, max_bytes: int):
@@ -268,8 +278,51 @@ def _parse(text, max_bytes: int):
         raise ValueError(f"saved state is not valid JSON: {exc}") from None
     except RecursionError:
         raise ValueError("saved state is not a state: its lists are nested too deeply") from None
-    except ValueError as exc:  # an integer of 5,000 digits, NaN
-        raise ValueError(f"saved state cannot be read: {exc}") from None
+    except _ConstantError as exc:
+        raise ValueError(str(exc)) from None
+    except ValueError:  # a whole number longer than Python reads: say where, in our words
+        raise ValueError(_long_int_message(_parse_long_ints(text))) from None
+
+
+@dataclass(frozen=True)
+class _LongInt:
+    """A whole number in the text longer than Python reads (``sys.get_int_max_str_digits()``)."""
+    digits: int
+
+
+def _parse_long_ints(text: str):
+    """The text parsed again, each too-long whole number replaced by a :class:`_LongInt`
+    (only after a first parse failed: the hook costs a call per number)."""
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+
+    def read(s: str):
+        digits = len(s.lstrip("-"))
+        return _LongInt(digits) if limit and digits > limit else int(s)
+    try:
+        return json.loads(text, parse_int=read, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        return str(exc)
+
+
+def _long_int_message(doc) -> str:
+    """Where the first too-long number is: ``'saved state seed: a number in the file has 5,000 digits …'``."""
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+
+    def find(v, path):
+        if isinstance(v, _LongInt):
+            return path, v
+        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
+        for k, item in items:
+            found = find(item, f"{path}.{k}" if isinstance(k, str) else f"{path}[{k}]")
+            if found:
+                return found
+        return None
+    found = find(doc, "") if not isinstance(doc, str) else None
+    if found is None:
+        return f"saved state cannot be read: a number in the file has more than {limit:,} digits"
+    path, long_int = found
+    return (f"saved state {path.lstrip('.') or 'value'}: a number in the file has {long_int.digits:,} digits; "
+            f"numbers of more than {limit:,} digits are not read")
 
 
 def _need(d: dict, key: str, where: str):
@@ -288,6 +341,14 @@ def _list(v, where: str, most: int, what: str) -> list:
 
 def _is_number(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _float_or_inf(v) -> float:
+    """``float(v)``, or inf for a whole number beyond float64's range (which ``float`` refuses)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf
 
 
 def _all_numbers(values: list) -> bool:
@@ -476,7 +537,7 @@ def _history(history: list, net: Net, shapes: list, max_depth: int) -> tuple:
         values = []
         for key in ("loss", "predicted"):
             v = _need(h, key, where)
-            if not _is_number(v) or not math.isfinite(v):
+            if not _is_number(v) or not math.isfinite(_float_or_inf(v)):
                 raise TypeError(f"{where}.{key} must be a finite number, got {_json_kind(v)}")
             values.append(float(v))
         try:

@@ -290,3 +290,46 @@ def test_values_far_beyond_a_small_colour_limit_are_coloured_without_a_warning()
     app = cv.ChainRuleExplorer(color_limit=c)  # the default net's numbers are ~1e12 times c
     app.set_weight(1, 0, 0, "1e6")
     assert app.error == ""
+
+
+# -- numbers longer than Python prints (review of issue 12) ---------------------------------------
+LONG = 10**5000 - 1  # 5,000 nines, made without printing (Python refuses str() beyond 4,300 digits)
+RAW_WORDS = ("Exceeds the limit", "set_int_max_str_digits", "int too large", "integer string conversion")
+
+
+@pytest.mark.parametrize("path, dict_words", [
+    (("seed",), "seed must lie within 0 ≤ seed ≤ 2³² − 1, got a whole number of 5,000 digits"),
+    (("version",), "['version'] is a whole number of 5,000 digits"),
+    (("options", "eta"), "eta must lie within 0 < η ≤ 10, got a whole number of 5,000 digits"),
+    (("options", "color_limit"), "color_limit must lie within 1e-12 ≤ c ≤ 1e6, got a whole number of 5,000 digits"),
+    (("x", 0), "x has an entry too large for a float"),
+    (("net", "weights", 1, 0, 2), "W2 has an entry too large for a float"),
+    (("loss", "target", 1), "target t has an entry too large for a float"),
+    (("history", 0, "predicted"), "history[0].predicted must be a finite number, got a whole number of 5,000 digits"),
+])
+def test_a_number_of_thousands_of_digits_is_refused_naming_where(path, dict_words):
+    d = _copy(SAVED_V1)
+    d["history"] = [{"weights": [W1, W2], "loss": 0.5, "predicted": 0.4}]
+    text_d = _copy(d)
+    node, text_node = d, text_d
+    for k in path[:-1]:
+        node, text_node = node[k], text_node[k]
+    node[path[-1]] = LONG
+    text_node[path[-1]] = "@LONG@"
+    text = json.dumps(text_d).replace('"@LONG@"', "9" * 5000)  # the file as saved by another program
+    where = "".join(f".{k}" if isinstance(k, str) else f"[{k}]" for k in path).lstrip(".")
+    with pytest.raises(ValueError) as info:
+        read_saved_state(text)
+    assert str(info.value) == (f"saved state {where}: a number in the file has 5,000 digits; numbers of more "
+                               f"than 4,300 digits are not read")
+    with pytest.raises((ValueError, TypeError)) as info:
+        cv.ChainRuleExplorer.from_dict(d)
+    assert dict_words in str(info.value) and not any(w in str(info.value) for w in RAW_WORDS), str(info.value)
+
+
+def test_a_class_label_of_thousands_of_digits_is_refused_in_words():
+    d = _copy(SAVED_V1)
+    d["loss"] = {"name": "softmax_ce", "label": LONG}
+    with pytest.raises(ValueError, match=r"saved state loss: label is a whole number of 5,000 digits but y has "
+                                         r"length 2 \(classes 0 to 1\)"):
+        read_saved_state(d)
