@@ -28,16 +28,15 @@ and the losses, which name shapes that do not chain).
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import numbers
-import sys
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
 
 from .checks import _short, describe
+from .saved_text import parse_saved_text
 from .losses import MSE, Loss, SoftmaxCrossEntropy, Sum, as_loss
 from .net import Net, as_net
 
@@ -253,78 +252,6 @@ class SavedState:
     __hash__ = None
 
 
-class _ConstantError(ValueError):
-    """NaN or Infinity in the text: refused in words by :func:`_refuse_constant`."""
-
-
-def _refuse_constant(name: str):
-    raise _ConstantError(f"saved state contains {name}, which JSON does not allow (and no entry may be)")
-
-
-def _parse(text, max_bytes: int):
-    if isinstance(text, (bytes, bytearray)):
-        if len(text) > max_bytes:
-            raise ValueError(f"saved state is {len(text):,} bytes; at most {max_bytes:,} are read")
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"saved state is not UTF-8 text: {exc}") from None
-    if len(text) > max_bytes:
-        raise ValueError(f"saved state is {len(text):,} characters; at most {max_bytes:,} are read "
-                         f"(a net of the largest sizes needs fewer)")
-    try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"saved state is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise ValueError("saved state is not a state: its lists are nested too deeply") from None
-    except _ConstantError as exc:
-        raise ValueError(str(exc)) from None
-    except ValueError:  # a whole number longer than Python reads: say where, in our words
-        raise ValueError(_long_int_message(_parse_long_ints(text))) from None
-
-
-@dataclass(frozen=True)
-class _LongInt:
-    """A whole number in the text longer than Python reads (``sys.get_int_max_str_digits()``)."""
-    digits: int
-
-
-def _parse_long_ints(text: str):
-    """The text parsed again, each too-long whole number replaced by a :class:`_LongInt`
-    (only after a first parse failed: the hook costs a call per number)."""
-    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
-
-    def read(s: str):
-        digits = len(s.lstrip("-"))
-        return _LongInt(digits) if limit and digits > limit else int(s)
-    try:
-        return json.loads(text, parse_int=read, parse_constant=_refuse_constant)
-    except ValueError as exc:
-        return str(exc)
-
-
-def _long_int_message(doc) -> str:
-    """Where the first too-long number is: ``'saved state seed: a number in the file has 5,000 digits …'``."""
-    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
-
-    def find(v, path):
-        if isinstance(v, _LongInt):
-            return path, v
-        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
-        for k, item in items:
-            found = find(item, f"{path}.{k}" if isinstance(k, str) else f"{path}[{k}]")
-            if found:
-                return found
-        return None
-    found = find(doc, "") if not isinstance(doc, str) else None
-    if found is None:
-        return f"saved state cannot be read: a number in the file has more than {limit:,} digits"
-    path, long_int = found
-    return (f"saved state {path.lstrip('.') or 'value'}: a number in the file has {long_int.digits:,} digits; "
-            f"numbers of more than {limit:,} digits are not read")
-
-
 def _need(d: dict, key: str, where: str):
     if key not in d:
         raise ValueError(f"{where} lacks {key!r}")
@@ -413,7 +340,7 @@ def read_saved_state(d, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRI
         never a raw Python error. Nothing is built from a refused state.
     """
     if isinstance(d, (str, bytes, bytearray)):
-        d = _parse(d, max_bytes)
+        d = parse_saved_text(d, max_bytes)
     if not isinstance(d, dict):
         raise ValueError(f"saved state must be a dict (a JSON object), got {_json_kind(d)}")
     unknown = [k for k in d if k not in TOP_KEYS]
