@@ -16,7 +16,8 @@ How typed text is read (:func:`parse_number`, :func:`parse_number_list`)
   reads as a thousands separator in English and as a decimal comma elsewhere, so it
   is refused with a message saying what to type (``1000`` or ``1.000``); so is a
   comma together with ``_`` (``1_000,5``: which one groups thousands?).
-- A list of numbers (the widths of :class:`ModeCostExplorer`): entries are separated
+- A list of numbers (the widths of :class:`ModeCostExplorer` and of the chain-rule explorer's
+  ``sizes``, typed or given as text to ``set_sizes``/``mode_cost``): entries are separated
   by commas, semicolons or spaces, so a comma is never a decimal point there; the
   same thousands-like ``12,500`` is refused (12500, or the two widths 12 and 500?).
   Powers are written ``10^6`` or ``10**6``.
@@ -36,9 +37,28 @@ from .notation import shape_text
 
 
 def _short(value, most: int = 60) -> str:
-    """``repr(value)``, cut to ``most`` characters: a message must stay readable."""
-    text = repr(value)
+    """``repr(value)``, cut to ``most`` characters: a message must stay readable.
+
+    A whole number too long for Python to print (``sys.get_int_max_str_digits()``, 4300
+    digits by default) is described instead: ``'a whole number of 5,000 digits'``.
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return f"a whole number of {int_digits(value):,} digits"
     return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def int_digits(value: int) -> int:
+    """How many decimal digits a whole number has, without printing it (which Python refuses
+    beyond ``sys.get_int_max_str_digits()``)."""
+    v = abs(int(value))
+    d = max(1, int(v.bit_length() * math.log10(2)))  # within one of the answer
+    while 10**d <= v:
+        d += 1
+    while d > 1 and 10 ** (d - 1) > v:
+        d -= 1
+    return d
 
 
 def describe(value) -> str:
@@ -60,7 +80,7 @@ def describe(value) -> str:
 def _described(value) -> str:
     """:func:`describe` with the object's own text: ``'a dict {'a': 1}'``."""
     what = describe(value)
-    return what if what == "a chainviz Net" else f"{what} {_short(value, 40)}"
+    return what if what in ("a chainviz Net", "None") else f"{what} {_short(value, 40)}"
 
 
 def _array_like(v) -> bool:
@@ -134,6 +154,27 @@ def _check_finite(name: str, arr: np.ndarray) -> None:
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         where = f"[{', '.join(map(str, idx))}]" if idx else ""
         raise ValueError(f"{name}{where} is {float(arr[idx])!r}: every entry must be a finite number")
+
+
+#: The largest float64, printed: what "overflows" means in a message.
+FLOAT_MAX_TEXT = "1.8e308"
+
+
+def check_computed(name: str, value, why: str = "the weights or x are too large") -> None:
+    """Refuse a computed value (an array or a number) holding inf or nan, naming it and where.
+
+    Inputs are finite (every entry point checks them), so a non-finite result means a
+    product or a sum left float64's range (a nan is an ``inf − inf`` or ``0·inf`` after
+    such an overflow): ``"∂L/∂a₁[2] overflows (|values| above 1.8e308): the weights or x
+    are too large"``. Callers compute under ``np.errstate(all="ignore")`` and call this,
+    so the learner reads this sentence instead of a RuntimeWarning.
+    """
+    arr = np.asarray(value, dtype=float)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = f"[{', '.join(map(str, idx))}]" if idx else ""
+        raise ValueError(f"{name}{where} overflows (|values| above {FLOAT_MAX_TEXT}): {why}")
 
 
 def as_matrix(name: str, value) -> np.ndarray:
@@ -300,3 +341,37 @@ def parse_number_list(text, what: str = "widths", example: str = "1000000, 1000,
             raise ValueError(f"{what}: {t} is larger than {limit:.0e}")
         out.append(v if isinstance(v, int) else v + 0.0)  # -0.0 is 0
     return out
+
+
+def width_entries(value, what: str = "widths", example: str = "3, 4, 2", limit: float = 1e15) -> list:
+    """The entries of a list of widths ``(n, d_1, ..., d_L)``, by one rule wherever widths are given.
+
+    Text is read as a typed list (:func:`parse_number_list`: ``"3, 4, 2"`` works, ``"12,500"``
+    is ambiguous); a vector of any array-like kind (a list, a 1-D array, a row or column of
+    an ``np.matrix``, ``[[3, 4, 2]]``, ``[[3], [4], [2]]``) is its entries in order. Judging
+    the entries (whole, in range) is the caller's job.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a list at all (a number, None, a dict).
+    ValueError
+        Text that is not a list of numbers, or an array that is not a vector (its shape named).
+    """
+    if isinstance(value, (str, bytes)):
+        return parse_number_list(value.decode("utf-8", "replace") if isinstance(value, bytes) else value, what, example, limit)
+    shape = None
+    if isinstance(value, (list, tuple, np.ndarray)):
+        try:
+            shape = np.shape(value)
+        except ValueError:  # rows of different lengths
+            raise ValueError(f"{what} must be a list of layer sizes [n, d1, ..., dL] such as [{example}], got "
+                             f"{describe(value)} whose rows differ in length") from None
+    if shape is None or len(shape) == 0:
+        raise TypeError(f"{what} must be a list of layer sizes [n, d1, ..., dL] such as [{example}], got {_described(value)}")
+    if len(shape) == 1:
+        return list(value)
+    if len(shape) == 2 and 1 in shape:  # a row or a column: the vector it holds
+        return np.asarray(value, dtype=object).ravel().tolist()
+    given = describe(value) if isinstance(value, np.ndarray) else f"{describe(value)} of shape {shape_text(shape)}"
+    raise ValueError(f"{what} must be a list of layer sizes [n, d1, ..., dL] such as [{example}] (a vector), got {given}")

@@ -10,10 +10,12 @@ change is from that prediction shows when η is too large.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import _short, check_computed
 from .losses import Loss, as_loss
 from .net import Net
 from .notation import fmt, sub
@@ -49,10 +51,11 @@ class Step:
 def check_eta(eta, where: str = "η") -> float:
     """η as a float in (0, :data:`MAX_ETA`], or a ``ValueError``/``TypeError`` saying what is allowed."""
     if isinstance(eta, bool) or not isinstance(eta, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where} must be a number such as 0.1, got {eta!r}")
-    eta = float(eta)
+        raise TypeError(f"{where} must be a number such as 0.1, got {_short(eta)}")
+    given = eta
+    eta = float(eta) if not isinstance(eta, int) or abs(eta) <= MAX_ETA else math.inf  # 10**5000 is no float
     if not (np.isfinite(eta) and 0 < eta <= MAX_ETA):
-        raise ValueError(f"{where} must lie within 0 < η ≤ {MAX_ETA:g}, got {eta!r}")
+        raise ValueError(f"{where} must lie within 0 < η ≤ {MAX_ETA:g}, got {_short(given)}")
     return eta
 
 
@@ -68,8 +71,12 @@ def gradient_step(net: Net, x, loss: Loss, eta: float) -> Step:
     eta = check_eta(eta)
     loss = as_loss(loss)
     tr = net.forward(x)
-    grads = net.weight_gradients(x, loss, tr)
-    loss_before = loss.value(tr.output)
+    with np.errstate(all="ignore"):  # as in the snapshot: what overflows is refused in words
+        grads = net.weight_gradients(x, loss, tr)
+        loss_before = loss.value(tr.output)
+    for l, G in enumerate(grads, start=1):
+        check_computed(f"∂L/∂W{l}", G)
+    check_computed("the loss L", loss_before)
     with np.errstate(over="ignore", invalid="ignore"):
         Ws = [W - eta * G for W, G in zip(net.weights, grads)]
     for l, W in enumerate(Ws, start=1):
@@ -83,7 +90,10 @@ def gradient_step(net: Net, x, loss: Loss, eta: float) -> Step:
         raise ValueError(f"a step of η = {eta:g} overflows ({exc}): try a smaller η") from None
     if not np.isfinite(loss_after):
         raise ValueError(f"a step of η = {eta:g} makes the loss non-finite: try a smaller η")
-    predicted = loss_before - eta * sum(float(np.sum(G * G)) for G in grads)
+    with np.errstate(all="ignore"):  # ‖∂L/∂W‖² overflows for entries beyond 1e154: refused in words
+        predicted = loss_before - eta * sum(float(np.sum(G * G)) for G in grads)
+    check_computed("the predicted loss L − η·Σ‖∂L/∂W‖²", predicted,
+                   "∂L/∂W is too large to step along; make the weights or x smaller")
     return Step(net, after, grads, float(loss_before), float(loss_after), float(predicted), eta)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import as_vector
+from .checks import _short, as_vector
 
 
 class Loss:
@@ -53,8 +54,13 @@ class MSE(Loss):
             raise ValueError(f"target t has length {self.target.size} but y has length {m}")
 
     def value(self, y) -> float:
-        y = self._y(y)
-        return float(0.5 * np.sum((y - self.target) ** 2)) + 0.0
+        d = self._y(y) - self.target
+        with np.errstate(over="ignore"):
+            v = float(0.5 * np.sum(d * d))
+        if math.isinf(v):  # (y − t)² overflowed on the way: (‖y − t‖/√2)² by math.hypot, which
+            r = math.hypot(*d.tolist()) * math.sqrt(0.5)  # scales, is inf only when L is
+            v = r * r
+        return v + 0.0
 
     def grad(self, y) -> np.ndarray:
         return self._y(y) - self.target
@@ -99,14 +105,14 @@ class SoftmaxCrossEntropy(Loss):
             if not isinstance(label, (bool, np.bool_)) and isinstance(label, numbers.Real) and float(label).is_integer():
                 label = int(label)
             else:
-                raise TypeError(f"label must be a whole number (a class index), got {label!r}")
+                raise TypeError(f"label must be a whole number (a class index), got {_short(label)}")
         if label < 0:
             raise ValueError(f"label is {label}: a class index cannot be negative")
         object.__setattr__(self, "label", int(label))
 
     def check(self, m: int) -> None:
         if self.label >= m:
-            raise ValueError(f"label is {self.label} but y has length {m} (classes 0 to {m - 1})")
+            raise ValueError(f"label is {_short(self.label)} but y has length {m} (classes 0 to {m - 1})")
 
     def _log_softmax(self, y: np.ndarray) -> np.ndarray:
         shifted = y - y.max()

@@ -46,6 +46,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .checks import _short, width_entries
+
 
 @dataclass(frozen=True)
 class ModeCost:
@@ -73,22 +75,23 @@ class ModeCost:
         return self.forward_peak / self.reverse_peak
 
 
-def check_widths(widths) -> tuple[int, ...]:
-    """``widths`` as a tuple of positive ints ``(n, d_1, ..., d_L)``, L ≥ 1."""
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
-        raise TypeError(f"widths must be a list of layer sizes [n, d1, ..., dL], got {widths!r:.60}")
-    if isinstance(widths, np.ndarray) and widths.ndim == 2 and 1 in widths.shape:
-        widths = np.asarray(widths).ravel()  # a column or row (an np.matrix too): the plain list
-    widths = list(widths)
+def check_widths(widths, what: str = "widths", example: str = "3, 4, 2", limit: float = 1e15) -> tuple[int, ...]:
+    """``widths`` as a tuple of positive ints ``(n, d_1, ..., d_L)``, L ≥ 1.
+
+    Given as any vector (a list, an array, a row or column, an ``np.matrix``) or as text
+    (``"3, 4, 2"``), read by :func:`chainviz.core.checks.width_entries`, the one rule for
+    widths; ``what`` names them in messages (``"sizes"`` in the chain-rule explorer).
+    """
+    widths = width_entries(widths, what, example, limit)
     if len(widths) < 2:
-        raise ValueError(f"widths needs the input size and at least one layer, got {widths!r}")
+        raise ValueError(f"{what} needs the input size and at least one layer, got {_short(widths, 60)}")
     out = []
     for k, w in enumerate(widths):
-        name = "n (widths[0])" if k == 0 else f"d{k} (widths[{k}])"
+        name = f"n ({what}[0])" if k == 0 else f"d{k} ({what}[{k}])"
         if isinstance(w, bool) or not isinstance(w, numbers.Real) or not (isinstance(w, numbers.Integral) or float(w).is_integer()):
-            raise ValueError(f"{name} is {w!r}: every width must be a positive whole number")
+            raise ValueError(f"{name} is {_short(w, 40)}: every width must be a positive whole number")
         if w < 1:
-            raise ValueError(f"{name} is {w!r}: every width must be a positive whole number")
+            raise ValueError(f"{name} is {_short(w, 40)}: every width must be a positive whole number")
         out.append(int(w))
     return tuple(out)
 

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .checks import as_matrix, as_vector, describe
+from .checks import as_matrix, as_vector, check_computed, describe
 from .notation import shape_text, stage_name
 from .activations import Activation, get_activation
 from .losses import Loss, as_loss
@@ -237,10 +237,9 @@ class Net:
                 zs.append(z)
                 acts.append(a)
                 slopes.append(s.df(z))
-        for name, vals in [("z", zs), ("a", acts[1:])]:
-            for l, v in enumerate(vals, start=1):
-                if not np.all(np.isfinite(v)):
-                    raise ValueError(f"{name}{l} overflowed to a non-finite value: the weights or x are too large")
+        for l, (z, a) in enumerate(zip(zs, acts[1:]), start=1):
+            check_computed(stage_name("z", l, self.depth)[1], z)
+            check_computed(stage_name("a", l, self.depth)[1], a)
         return Trace(zs=zs, activations=acts, slopes=slopes)
 
     def __call__(self, x) -> np.ndarray:

@@ -67,8 +67,12 @@ def fmt_fixed(v: float, decimals: int = 2) -> str:
 
 def short(v: float, digits: int = DIGITS) -> str:
     """A number in as few characters as a small cell holds: ``0.0845``, ``−1.2``, ``1440`` (not
-    ``1.44e+03``), ``3.2e5``, ``4e−7``; ``digits`` significant digits at most."""
+    ``1.44e+03``), ``3.2e5``, ``4e−7``; ``digits`` significant digits at most. ``inf``, ``−inf``
+    and ``nan`` print as ``∞``, ``−∞`` and ``nan`` (the core refuses them, but a label must
+    never be what fails)."""
     v = float(v)
+    if math.isinf(v):
+        return "−∞" if v < 0 else "∞"
     if v == 0 or math.isnan(v):
         return fmt(v, digits)
     a = abs(v)

@@ -28,7 +28,6 @@ and the losses, which name shapes that do not chain).
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from .checks import _short, describe
+from .saved_text import parse_saved_text
 from .losses import MSE, Loss, SoftmaxCrossEntropy, Sum, as_loss
 from .net import Net, as_net
 
@@ -48,7 +48,7 @@ class Option:
 
     ``kind`` is ``"boolean"``, ``"number"``, ``"integer"`` or ``"text"`` (the JSON type);
     ``nullable`` allows ``null``/``None``; ``allowed`` returns ``None`` for a good value or
-    the rule it breaks, in words (``"lie within 0 < c ≤ 1e6"``).
+    the rule it breaks, in words (``"lie within 1e-12 ≤ c ≤ 1e6"``).
     """
 
     name: str
@@ -69,6 +69,12 @@ def _one_of(*names: str) -> Callable[[object], str | None]:
     return lambda v: None if v in names else "be one of " + ", ".join(repr(n) for n in names)
 
 
+#: Smallest colour limit: the floor of the limit taken from the data (views.style.symmetric_limit),
+#: so a limit set by hand spans no less than one taken from the numbers. Far below it, the
+#: colours' arithmetic leaves float64's range: value/c overflows for c = 1e-310 (a subnormal,
+#: with few significant bits), here and in plotly.js's (z − zmin)/(zmax − zmin).
+MIN_COLOR_LIMIT = 1e-12
+
 #: Every option of the chain-rule explorer; ``seed`` is saved at the top level of a state.
 OPTIONS: tuple[Option, ...] = (
     Option("free_limits", "boolean", False, "each panel gets its own colour scale"),
@@ -77,7 +83,7 @@ OPTIONS: tuple[Option, ...] = (
            "(on unless presenting or wider than 32)", nullable=True),
     Option("presentation", "boolean", False, "large type and a fixed colour scale, for slides"),
     Option("color_limit", "number", None, "fixed symmetric colour limit; null: from the data", nullable=True,
-           allowed=_between(0, 1e6, "c")),
+           allowed=_between(MIN_COLOR_LIMIT, 1e6, "c", low_open=False)),
     Option("seed", "integer", 0, "seed of Randomize and of random defaults", allowed=_between(0, 2**32 - 1, "seed",
            low_open=False, shown="2³² − 1")),
     Option("theme", "text", "auto", "colours: follow JupyterLab, or light, or dark",
@@ -96,7 +102,8 @@ def _json_kind(v) -> str:
     if isinstance(v, (bool, np.bool_)):
         return f"the boolean {str(bool(v)).lower()}"
     if isinstance(v, numbers.Real):
-        return f"the number {_short(v, 30)}"
+        shown = _short(v, 30)
+        return shown if shown.startswith("a whole number of") else f"the number {shown}"
     if isinstance(v, str):
         return f"the text {_short(v, 30)}"
     return describe(v)
@@ -138,7 +145,11 @@ def check_option(name: str, value, where: str = "options"):
     if opt.kind == "boolean":
         value = bool(value)
     elif opt.kind == "number":
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # a whole number beyond 1.8e308: judged by its rule, never printed
+            raise ValueError(f"{where}: {name} must {opt.allowed(value) or 'be a finite number'}, "
+                             f"got {_short(given, 30)}") from None
         if not math.isfinite(value):
             raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
     elif opt.kind == "integer":
@@ -241,31 +252,6 @@ class SavedState:
     __hash__ = None
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"saved state contains {name}, which JSON does not allow (and no entry may be)")
-
-
-def _parse(text, max_bytes: int):
-    if isinstance(text, (bytes, bytearray)):
-        if len(text) > max_bytes:
-            raise ValueError(f"saved state is {len(text):,} bytes; at most {max_bytes:,} are read")
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"saved state is not UTF-8 text: {exc}") from None
-    if len(text) > max_bytes:
-        raise ValueError(f"saved state is {len(text):,} characters; at most {max_bytes:,} are read "
-                         f"(a net of the largest sizes needs fewer)")
-    try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"saved state is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise ValueError("saved state is not a state: its lists are nested too deeply") from None
-    except ValueError as exc:  # an integer of 5,000 digits, NaN
-        raise ValueError(f"saved state cannot be read: {exc}") from None
-
-
 def _need(d: dict, key: str, where: str):
     if key not in d:
         raise ValueError(f"{where} lacks {key!r}")
@@ -282,6 +268,14 @@ def _list(v, where: str, most: int, what: str) -> list:
 
 def _is_number(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _float_or_inf(v) -> float:
+    """``float(v)``, or inf for a whole number beyond float64's range (which ``float`` refuses)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf
 
 
 def _all_numbers(values: list) -> bool:
@@ -346,7 +340,7 @@ def read_saved_state(d, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRI
         never a raw Python error. Nothing is built from a refused state.
     """
     if isinstance(d, (str, bytes, bytearray)):
-        d = _parse(d, max_bytes)
+        d = parse_saved_text(d, max_bytes)
     if not isinstance(d, dict):
         raise ValueError(f"saved state must be a dict (a JSON object), got {_json_kind(d)}")
     unknown = [k for k in d if k not in TOP_KEYS]
@@ -470,7 +464,7 @@ def _history(history: list, net: Net, shapes: list, max_depth: int) -> tuple:
         values = []
         for key in ("loss", "predicted"):
             v = _need(h, key, where)
-            if not _is_number(v) or not math.isfinite(v):
+            if not _is_number(v) or not math.isfinite(_float_or_inf(v)):
                 raise TypeError(f"{where}.{key} must be a finite number, got {_json_kind(v)}")
             values.append(float(v))
         try:

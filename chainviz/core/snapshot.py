@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import check_computed
 from .gradcheck import JacobianCheck, check_net
 from .losses import Loss, as_loss
 from .net import Net, Trace, as_net
@@ -83,19 +84,45 @@ class Snapshot:
 
 
 def snapshot(net: Net, x, loss: Loss) -> Snapshot:
-    """Compute every panel's numbers for ``(net, x, loss)``; raises on bad input, changing nothing."""
+    """Compute every panel's numbers for ``(net, x, loss)``; raises on bad input, changing nothing.
+
+    This is the one place the explorer's numbers are made, so it is the one place they are
+    judged: everything is computed with numpy's floating-point warnings off and then every
+    value shown (forward values, factors, ``J`` and what forward mode carries, the reverse
+    rows, ``∂L/∂W``, the loss, the check of ``J``) must be finite, or a ``ValueError`` names
+    the first that is not (:func:`~chainviz.core.checks.check_computed`).
+    """
     net = as_net(net)
     loss = as_loss(loss)
     x = net.check_input(x)
     loss.check(net.m)
-    tr = net.forward(x)
-    factors = net.jacobian_factors(x, tr)
-    forward = net.forward_sweep(x, tr)
-    J = forward[-1]
-    rows = net.reverse_sweep(x, loss, tr)
+    with np.errstate(all="ignore"):  # overflow is refused below, in words
+        tr = net.forward(x)
+        factors = net.jacobian_factors(x, tr)
+        forward = net.forward_sweep(x, tr)
+        rows = net.reverse_sweep(x, loss, tr)
+        grads = net.weight_gradients(x, loss, tr, rows)
+        loss_value = loss.value(tr.output)
     K = len(factors)
+    J = forward[-1]
     carried = [forward[K - 1 - i] for i in range(K)] + [np.eye(net.n)]
-    check, differences = check_net(net, x, J, tr, [f.matrix for f in factors])
-    J_check = float(np.max(np.abs(J - differences.J)))
-    grads = net.weight_gradients(x, loss, tr, rows)
-    return Snapshot(net, x, loss, tr, factors, J, J_check, rows, carried, grads, loss.value(tr.output), check)
+    _check_finite(factors, rows, carried, grads, loss_value)
+    with np.errstate(all="ignore"):
+        check, differences = check_net(net, x, J, tr, [f.matrix for f in factors])
+        J_check = float(np.max(np.abs(J - differences.J)))
+    check_computed("the central differences that check J", J_check, "x or the weights are too large to "
+                   "difference")
+    return Snapshot(net, x, loss, tr, factors, J, J_check, rows, carried, grads, loss_value, check)
+
+
+def _check_finite(factors, rows, carried, grads, loss_value) -> None:
+    """Every computed value finite, in the order a learner meets them; else the first that is not, named."""
+    named = [(f.text, f.matrix) for f in factors if f.kind == "slope"]
+    # carried[i] is ∂v/∂x for the value v that rows[i] differentiates: "∂L/∂z₂" -> "∂z₂/∂x"
+    named += [("J = ∂y/∂x" if i == 0 else f"{r.text.replace('∂L/', '', 1)}/∂x", c)
+              for i, (r, c) in enumerate(zip(rows, carried))]
+    named += [(r.text, r.values) for r in rows]
+    named += [(f"∂L/∂W{l}", G) for l, G in enumerate(grads, start=1)]
+    named.append(("the loss L", loss_value))
+    for name, value in named:
+        check_computed(name, value)

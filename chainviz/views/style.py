@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from ..core.notation import DIGITS, fmt, fmt_fixed
+from ..core.schema import MIN_COLOR_LIMIT
 
 # ColorBrewer RdBu, 11 classes, reversed: blue (negative) -> white (0) -> red (positive)
 COLORSCALE = [
@@ -131,7 +132,7 @@ def labels(z: np.ndarray, decimals: int | None = None) -> np.ndarray:
     return out
 
 
-def symmetric_limit(*arrays: np.ndarray, floor: float = 1e-12) -> float:
+def symmetric_limit(*arrays: np.ndarray, floor: float = MIN_COLOR_LIMIT) -> float:
     """``c`` for colour limits ``[-c, c]``: the largest |entry| over all arrays."""
     c = max((float(np.nanmax(np.abs(a))) for a in arrays if np.size(a) and np.isfinite(a).any()), default=1.0)
     return max(c, floor)

@@ -74,7 +74,10 @@ def label_colours(values: np.ndarray, limit: float) -> np.ndarray:
 
     Whichever of black and white contrasts more with the cell's colour; shape of ``values``.
     """
-    u = (np.asarray(values, dtype=float) / limit + 1.0) / 2.0
+    # clipped first, as the colour scale clips: value/limit never overflows (1e300 / 1e-12), and a
+    # cell beyond the limit takes the end colour it is drawn in
+    v = np.asarray(values, dtype=float)
+    u = (np.clip(v, -limit, limit) / limit + 1.0) / 2.0
     lum = relative_luminance(scale_colour(np.nan_to_num(u, nan=0.5)))
     black, white = contrast(lum, 0.0), contrast(lum, 1.0)
     return np.where(black >= white, "#000", "#fff")

@@ -147,8 +147,10 @@ class ChainRuleExplorer(ExplorerPage, Explorer):
         self._do(lambda s: s.with_target(i, value), source=self._cell_source("t", i, 0))
 
     def set_sizes(self, *widths) -> None:
-        """Widths ``(n, d_1, ..., d_L)``, as ``set_sizes(3, 4, 2)`` or ``set_sizes((3, 4, 4, 2))``;
-        entries that still fit are kept, new ones are random."""
+        """Widths ``(n, d_1, ..., d_L)``, as ``set_sizes(3, 4, 2)``, ``set_sizes((3, 4, 4, 2))``, any
+        vector (an ``np.matrix`` row or column too) or text ``"3, 4, 2"`` read as the Widths field reads
+        it (:func:`chainviz.core.checks.width_entries`); entries that still fit are kept, new ones are
+        random."""
         ws = widths[0] if len(widths) == 1 and not isinstance(widths[0], (int, np.integer)) else widths
         self._do(lambda s: s.resized(ws))
 

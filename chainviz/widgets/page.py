@@ -13,7 +13,7 @@ from typing import Callable
 
 import ipywidgets as W
 
-from ..core.checks import parse_number, parse_number_list
+from ..core.checks import parse_number
 from ..core.schema import MAX_BYTES
 from ..views.chain import figure_spec, panel_at
 from . import layout as UI
@@ -296,7 +296,7 @@ class ExplorerPage:
         elif key == "depth":
             self._ui(lambda s: s.with_depth(int(value)))
         elif key == "sizes":
-            self._ui(lambda s: s.resized(parse_number_list(value, "widths", "3, 4, 2", limit=1e6)))
+            self._ui(lambda s: s.resized(str(value)))  # text: read by the one rule for widths
         elif key == "loss":
             self._ui(lambda s: s.with_loss_named(value))
         elif key == "label":

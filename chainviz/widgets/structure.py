@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..core import examples
+from ..core import examples, modes
 from ..core.losses import MSE, Loss, SoftmaxCrossEntropy, Sum, as_loss
 from ..core.net import Net
 from ..core.snapshot import Snapshot, snapshot
@@ -35,22 +35,21 @@ def compute(net, x, loss) -> Snapshot:
 
 
 def check_widths(widths) -> tuple[int, ...]:
-    """``(n, d_1, ..., d_L)`` as whole numbers in range, or a message saying which one is not."""
-    try:
-        ws = tuple(widths)
-    except TypeError:
-        raise TypeError(f"sizes must be a list of widths (n, d1, ..., dL), got {widths!r}") from None
-    if not 2 <= len(ws) <= MAX_DEPTH + 1:
-        raise ValueError(f"sizes must list n and one width per layer (1 to {MAX_DEPTH} layers), got {len(ws)} numbers")
-    out = []
+    """``(n, d_1, ..., d_L)`` as whole numbers in range, or a message saying which one is not.
+
+    Read by the one rule for widths (:func:`chainviz.core.modes.check_widths`): text as the
+    typed Widths field reads it, any vector-like as the list it holds; then the explorer's
+    own bounds (1 to 4 layers, widths up to 256).
+    """
+    # named "widths" as on the page's Widths field and in ModeCostExplorer: one message everywhere
+    ws = modes.check_widths(widths, "widths", "3, 4, 2", limit=1e6)
+    if len(ws) > MAX_DEPTH + 1:
+        raise ValueError(f"widths must list n and one width per layer (1 to {MAX_DEPTH} layers), got {len(ws)} numbers")
     for k, w in enumerate(ws):
-        name = "n" if k == 0 else f"d{k}"
-        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) and not (isinstance(w, float) and w.is_integer()):
-            raise TypeError(f"size {name} must be a whole number, got {w!r}")
-        if not 1 <= int(w) <= MAX_WIDTH:
-            raise ValueError(f"size {name} is {int(w)}: it must be between 1 and {MAX_WIDTH}")
-        out.append(int(w))
-    return tuple(out)
+        if w > MAX_WIDTH:
+            name = "n (widths[0])" if k == 0 else f"d{k} (widths[{k}])"
+            raise ValueError(f"{name} is {w}: it must be between 1 and {MAX_WIDTH}")
+    return ws
 
 
 def _fit_loss(loss: Loss, m: int) -> Loss:

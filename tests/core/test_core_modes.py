@@ -177,7 +177,10 @@ def test_mode_cost_accepts_tuples_arrays_and_whole_floats():
     ([3, float("nan")], ValueError, r"d1 \(widths\[1\]\) is nan"),
     ([5], ValueError, r"needs the input size and at least one layer"),
     ([], ValueError, r"needs the input size and at least one layer"),
-    ("a", TypeError, r"widths must be a list of layer sizes"),
+    ("a", ValueError, r"widths: 'a' is not a number"),  # text is read as the typed widths field reads it
+    ("12,500", ValueError, r"widths: '12,500' is ambiguous"),
+    ([[1, 2], [3, 4]], ValueError, r"widths must be a list of layer sizes .*got a list of shape 2×2"),
+    (None, TypeError, r"widths must be a list of layer sizes .*got None"),
     (5, TypeError, r"widths must be a list of layer sizes"),
 ])
 def test_bad_widths_name_the_offending_entry(widths, exc, words):

@@ -55,9 +55,11 @@ def test_defaults_fill_every_option():
     ({"show_weight_grads": None}, TypeError, "show_weight_grads must be true or false, got null"),
     ({"color_limit": True}, TypeError, "color_limit must be a number or null (None), got the boolean true"),
     ({"color_limit": "2"}, TypeError, "color_limit must be a number or null (None), got the text '2'"),
-    ({"color_limit": -1}, ValueError, "color_limit must lie within 0 < c ≤ 1e6, got -1"),
-    ({"color_limit": 0}, ValueError, "color_limit must lie within 0 < c ≤ 1e6, got 0"),
-    ({"color_limit": 2e6}, ValueError, "color_limit must lie within 0 < c ≤ 1e6"),
+    ({"color_limit": -1}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6, got -1"),
+    ({"color_limit": 0}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6, got 0"),
+    ({"color_limit": 1e-310}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6, got 1e-310"),
+    ({"color_limit": 9.99e-13}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6"),
+    ({"color_limit": 2e6}, ValueError, "color_limit must lie within 1e-12 ≤ c ≤ 1e6"),
     ({"color_limit": math.nan}, ValueError, "color_limit must be a finite number, got nan"),
     ({"color_limit": math.inf}, ValueError, "color_limit must be a finite number, got inf"),
     ({"seed": True}, TypeError, "seed must be a whole number, got the boolean true"),
@@ -186,7 +188,7 @@ MALFORMED = {
     "options not a dict": (_with([1], "options"), "['options'] must be a dict"),
     "seed among options": (_with(3, "options", "seed"), "'seed' is saved at the top level"),
     "seed not an int": (_with("x", "seed"), "seed must be a whole number"),
-    "overflow": (None, "overflowed"),
+    "overflow": (None, "overflows"),
 }
 
 
@@ -265,3 +267,69 @@ def test_a_state_with_any_part_replaced_is_read_exactly_or_refused_naming_a_key(
         assert any(w in str(exc) for w in words), (path, str(exc))
         return
     assert read_saved_state(json.loads(json.dumps(state.to_dict()))) == state
+
+
+@pytest.mark.parametrize("limit", [1e-310, 5e-324, 1e-13])
+def test_a_colour_limit_below_the_floor_is_refused_by_the_constructor_and_by_from_dict(limit):
+    # review of issue 12: 1e-310 passed 0 < c and then overflowed value/c ("overflow in divide")
+    with pytest.raises(ValueError, match="color_limit must lie within 1e-12 ≤ c ≤ 1e6"):
+        cv.ChainRuleExplorer(color_limit=limit)
+    d = _copy(SAVED_V1)
+    d["options"]["color_limit"] = limit
+    with pytest.raises(ValueError, match="saved state options: color_limit must lie within 1e-12 ≤ c ≤ 1e6"):
+        cv.ChainRuleExplorer.from_dict(d)
+
+
+def test_values_far_beyond_a_small_colour_limit_are_coloured_without_a_warning():
+    # colours span [−c, c]: a value beyond c is drawn in the end colour, so its label is the label
+    # of ±c itself; value/c (1e300/1e-12) must not overflow on the way
+    from chainviz.views.theme import label_colours
+    c = 1e-12
+    v = np.array([1e300, -1e300, np.finfo(float).max, -np.finfo(float).max])
+    assert label_colours(v, c).tolist() == label_colours(np.sign(v) * c, c).tolist()
+    app = cv.ChainRuleExplorer(color_limit=c)  # the default net's numbers are ~1e12 times c
+    app.set_weight(1, 0, 0, "1e6")
+    assert app.error == ""
+
+
+# -- numbers longer than Python prints (review of issue 12) ---------------------------------------
+LONG = 10**5000 - 1  # 5,000 nines, made without printing (Python refuses str() beyond 4,300 digits)
+RAW_WORDS = ("Exceeds the limit", "set_int_max_str_digits", "int too large", "integer string conversion")
+
+
+@pytest.mark.parametrize("path, dict_words", [
+    (("seed",), "seed must lie within 0 ≤ seed ≤ 2³² − 1, got a whole number of 5,000 digits"),
+    (("version",), "['version'] is a whole number of 5,000 digits"),
+    (("options", "eta"), "eta must lie within 0 < η ≤ 10, got a whole number of 5,000 digits"),
+    (("options", "color_limit"), "color_limit must lie within 1e-12 ≤ c ≤ 1e6, got a whole number of 5,000 digits"),
+    (("x", 0), "x has an entry too large for a float"),
+    (("net", "weights", 1, 0, 2), "W2 has an entry too large for a float"),
+    (("loss", "target", 1), "target t has an entry too large for a float"),
+    (("history", 0, "predicted"), "history[0].predicted must be a finite number, got a whole number of 5,000 digits"),
+])
+def test_a_number_of_thousands_of_digits_is_refused_naming_where(path, dict_words):
+    d = _copy(SAVED_V1)
+    d["history"] = [{"weights": [W1, W2], "loss": 0.5, "predicted": 0.4}]
+    text_d = _copy(d)
+    node, text_node = d, text_d
+    for k in path[:-1]:
+        node, text_node = node[k], text_node[k]
+    node[path[-1]] = LONG
+    text_node[path[-1]] = "@LONG@"
+    text = json.dumps(text_d).replace('"@LONG@"', "9" * 5000)  # the file as saved by another program
+    where = "".join(f".{k}" if isinstance(k, str) else f"[{k}]" for k in path).lstrip(".")
+    with pytest.raises(ValueError) as info:
+        read_saved_state(text)
+    assert str(info.value) == (f"saved state {where}: a number in the file has 5,000 digits; numbers of more "
+                               f"than 4,300 digits are not read")
+    with pytest.raises((ValueError, TypeError)) as info:
+        cv.ChainRuleExplorer.from_dict(d)
+    assert dict_words in str(info.value) and not any(w in str(info.value) for w in RAW_WORDS), str(info.value)
+
+
+def test_a_class_label_of_thousands_of_digits_is_refused_in_words():
+    d = _copy(SAVED_V1)
+    d["loss"] = {"name": "softmax_ce", "label": LONG}
+    with pytest.raises(ValueError, match=r"saved state loss: label is a whole number of 5,000 digits but y has "
+                                         r"length 2 \(classes 0 to 1\)"):
+        read_saved_state(d)

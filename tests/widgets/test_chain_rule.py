@@ -253,7 +253,7 @@ def test_set_sizes_out_of_range_is_refused(app, sizes, figure_data):
     before, data = state(app), figure_data(app.figure)
     with pytest.raises((ValueError, TypeError)):
         app.set_sizes(*sizes)
-    assert "size" in app.error
+    assert "width" in app.error  # named as on the Widths field (one rule for widths)
     assert_same_state(app, before)
     assert figure_data(app.figure) == data
 

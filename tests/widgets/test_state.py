@@ -41,7 +41,7 @@ def test_a_transition_returns_a_new_state_and_leaves_the_old_one():
     (lambda s: s.with_input(5, 1.0), "outside x"),
     (lambda s: s.with_matrix("W1", [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]), "room for"),
     (lambda s: s.with_matrix("W7", [[1]]), "not an editable matrix"),
-    (lambda s: s.resized((3, 0, 2)), "size d1"),
+    (lambda s: s.resized((3, 0, 2)), r"d1 \(widths\[1\]\) is 0"),
     (lambda s: s.resized((3, 4, 4, 4, 4, 2)), "1 to 4 layers"),
     (lambda s: s.with_depth(5), "depth must be 1 to 4"),
     (lambda s: s.with_activation(1, "swish"), "swish"),
