@@ -737,3 +737,38 @@ def test_step_and_train_change_the_panels_and_draw_the_loss(page):
     next_frames(page)
     screenshot_element(page.locator(f"{FIG} .cv-root").first, "training-eta-1-too-large")
     assert unexpected_console_errors(page.console_errors) == []
+
+
+# -- the text alternative: the panels as tables, kept in sync with edits ----------------------
+JS_TABLE = """([root, caption]) => {
+    const t = Array.from(document.querySelectorAll(root + ' table.cv-table'))
+        .find(t => t.caption && t.caption.textContent.startsWith(caption));
+    return t ? Array.from(t.tBodies[0].rows).map(r => Array.from(r.cells).slice(1).map(c => c.textContent)) : null;
+}"""
+
+
+def _table_numbers(rows) -> np.ndarray:
+    return np.array([[float(v.replace("−", "-")) for v in r] for r in rows])
+
+
+def test_the_panels_as_tables_follow_an_edit(page):
+    reset(page)
+    toggle = page.locator(f"{FIG} .cv-bar label", has_text="numbers as tables").locator("input")
+    toggle.check()
+    page.wait_for_function(f"([r, c]) => ({JS_TABLE})([r, c]) !== null", arg=[FIG, "J = ∂y/∂x"], timeout=MEDIUM)
+    expect(page.locator(f"{FIG} table.cv-table").first).to_be_visible(timeout=MEDIUM)
+    J0 = np.array(default_expected()["top:J"])
+    np.testing.assert_allclose(_table_numbers(page.evaluate(JS_TABLE, [FIG, "J = ∂y/∂x"])), J0, rtol=5e-3, atol=5e-4)
+    try:
+        type_into(grid_cell(page, "W1", 0, 0, FIG), "2")
+        W1 = examples.W1_DEFAULT.copy()
+        W1[0, 0] = 2.0
+        J1 = np.array(default_expected(W1)["top:J"])
+        page.wait_for_function(
+            f"([r, c, want]) => {{ const t = ({JS_TABLE})([r, c]); return t && JSON.stringify(t) !== want; }}",
+            arg=[FIG, "J = ∂y/∂x", json.dumps(page.evaluate(JS_TABLE, [FIG, "J = ∂y/∂x"]))], timeout=MEDIUM)
+        np.testing.assert_allclose(_table_numbers(page.evaluate(JS_TABLE, [FIG, "J = ∂y/∂x"])), J1, rtol=5e-3, atol=5e-4)
+        W1_table = _table_numbers(page.evaluate(JS_TABLE, [FIG, "W1"]))
+        np.testing.assert_allclose(W1_table, W1, rtol=5e-3)
+    finally:
+        toggle.uncheck()

@@ -35,6 +35,15 @@ function render({ model, el: root }) {
   let gd = null;
   let active = {}; // panel -> [i, j] holding tabindex 0
 
+  let layoutKey = "";
+  let cells = []; // [td, name, r0 + i, c0 + j] of the tables built last
+
+  function value(Z, limits, name, r, c) {
+    let v = (Z[r] || [])[c];
+    if (limits && v !== null && v !== undefined) v = v * limits[name];  // free scale: cells hold v/limit
+    return number(v);
+  }
+
   function build() {
     if (!gd || !gd.data || !gd.data[0] || !gd.data[0].meta) return;
     const trace = gd.data[0];
@@ -45,6 +54,17 @@ function render({ model, el: root }) {
     const shown = model.get("shown");
     root.classList.toggle("cv-sr-only", !shown);
     const sel = model.get("selected") || [];
+    // an edit changes numbers, not tables: then only the cells whose text changed are touched
+    const key = JSON.stringify([panels, captions, shown, sel, active]);
+    if (key === layoutKey) {
+      for (const [td, name, r, c] of cells) {
+        const text = value(Z, limits, name, r, c);
+        if (td.textContent !== text) td.textContent = text;
+      }
+      return;
+    }
+    layoutKey = key;
+    cells = [];
     const tables = [];
     for (const [name, [r0, c0, rows, cols]] of Object.entries(panels)) {
       const table = el("table", { class: "cv-table" });
@@ -61,9 +81,8 @@ function render({ model, el: root }) {
         const tr = el("tr");
         tr.append(el("th", { scope: "row" }, `row ${i}`));
         for (let j = 0; j < cols; j++) {
-          let v = (Z[r0 + i] || [])[c0 + j];
-          if (limits && v !== null && v !== undefined) v = v * limits[name];  // free scale: cells hold v/limit
-          const td = el("td", {}, number(v));
+          const td = el("td", {}, value(Z, limits, name, r0 + i, c0 + j));
+          cells.push([td, name, r0 + i, c0 + j]);
           td.tabIndex = shown && i === ai && j === aj ? 0 : -1;
           td.dataset.i = i; td.dataset.j = j;
           if (sel.length === 3 && sel[0] === name && sel[1] === i && sel[2] === j) td.classList.add("cv-picked");
@@ -97,12 +116,20 @@ function render({ model, el: root }) {
     e.stopPropagation(); // not JupyterLab's notebook shortcuts
   }
 
+  let pending = null;
+  function later() {
+    if (pending !== null) return;
+    const run = () => { pending = null; build(); };
+    pending = window.requestIdleCallback ? window.requestIdleCallback(run, { timeout: 400 }) : setTimeout(run, 50);
+  }
+
   function attach() {
     const explorer = root.closest(".cv-root");
     const found = explorer && explorer.querySelector(".js-plotly-plot");
     if (found && found.on && found !== gd) {
       gd = found;
-      gd.on("plotly_afterplot", build);
+      // after the figure has painted, not inside its redraw: the tables never delay what the room sees
+      gd.on("plotly_afterplot", later);
       build();
     }
     return Boolean(gd);
