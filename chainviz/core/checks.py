@@ -148,11 +148,19 @@ def _first_non_number(value, index: tuple = ()):
     return index, value
 
 
-def _check_finite(name: str, arr: np.ndarray) -> None:
+def _first_non_finite(arr: np.ndarray) -> tuple[tuple, str] | None:
+    """The index of the first inf or nan of ``arr`` and its ``"[i, j]"`` text, or None."""
     bad = ~np.isfinite(arr)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = f"[{', '.join(map(str, idx))}]" if idx else ""
+    if not bad.any():
+        return None
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    return idx, f"[{', '.join(map(str, idx))}]" if idx else ""
+
+
+def _check_finite(name: str, arr: np.ndarray) -> None:
+    found = _first_non_finite(arr)
+    if found is not None:
+        idx, where = found
         raise ValueError(f"{name}{where} is {float(arr[idx])!r}: every entry must be a finite number")
 
 
@@ -169,11 +177,9 @@ def check_computed(name: str, value, why: str = "the weights or x are too large"
     are too large"``. Callers compute under ``np.errstate(all="ignore")`` and call this,
     so the learner reads this sentence instead of a RuntimeWarning.
     """
-    arr = np.asarray(value, dtype=float)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = f"[{', '.join(map(str, idx))}]" if idx else ""
+    found = _first_non_finite(np.asarray(value, dtype=float))
+    if found is not None:
+        _, where = found
         raise ValueError(f"{name}{where} overflows (|values| above {FLOAT_MAX_TEXT}): {why}")
 
 

@@ -205,6 +205,7 @@ def label_text(values: np.ndarray, wide: bool, cell: float = math.inf, size: flo
     ``0``. A label wider than its ``cell`` (px, at font ``size``) gets 2 digits, then none (the
     colour, the hover and the tables still give it)."""
     out = np.empty(values.shape, dtype=object)
+    room = cell - 2
     for idx, v in np.ndenumerate(values):
         if wide or abs(v) >= 10 or v == 0:
             text = short(v, 3)
@@ -212,10 +213,10 @@ def label_text(values: np.ndarray, wide: bool, cell: float = math.inf, size: flo
             text = "−0.00" if v < 0 else "0.00"
         else:
             text = fmt(float(f"{v:.2f}"), 3)
-        for candidate in (text, short(v, 2), ""):
-            if text_px(candidate, size) <= cell - 2:
-                break
-        out[idx] = candidate
+        if text_px(text, size) > room:  # fewer digits, then none
+            text = short(v, 2)
+            text = text if text_px(text, size) <= room else ""
+        out[idx] = text
     return out
 
 
