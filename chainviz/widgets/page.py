@@ -209,13 +209,13 @@ class ExplorerPage:
             self.editors.layout.flex_flow = "row wrap"
             self.editors.layout.flex = "0 0 auto"
             self.editors.layout.max_width = f"{max(300, 70 * self._widest_grid() + 40)}px"
-            # min_width 0: a flex item is otherwise never narrower than its content, so the figure's
-            # column would grow to the figure's width and the page would cut it (and the info bar
-            # would report that width back): with it, the column takes the width left and the
-            # figure is fitted to it
+            # the figure's column takes the width left beside the editors (a set min_width: a flex
+            # item is otherwise never narrower than its content, so the column would grow to the
+            # figure's width and the page would cut it); where less than 480 px is left (a laptop
+            # with the file browser open) it wraps below the editors and gets the whole width
             body = W.Box([self.editors, W.VBox([self.info, self.figure_box, self.tables],
-                                               layout=W.Layout(flex="1 1 auto", min_width="0"))],
-                         layout=W.Layout(display="flex", flex_flow="row nowrap", align_items="flex-start"))
+                                               layout=W.Layout(flex="1 1 auto", min_width="min(480px, 100%)"))],
+                         layout=W.Layout(display="flex", flex_flow="row wrap", align_items="flex-start"))
             parts.append(body)
         else:
             parts += [self.editors, self.info, self.figure_box, self.tables]
