@@ -209,12 +209,12 @@ class ExplorerPage:
             self.editors.layout.flex_flow = "row wrap"
             self.editors.layout.flex = "0 0 auto"
             self.editors.layout.max_width = f"{max(300, 70 * self._widest_grid() + 40)}px"
-            # the figure's column takes the width left beside the editors (a set min_width: a flex
-            # item is otherwise never narrower than its content, so the column would grow to the
-            # figure's width and the page would cut it); where less than 480 px is left (a laptop
-            # with the file browser open) it wraps below the editors and gets the whole width
+            # the figure's column takes the width left beside the editors: its basis and min_width
+            # are 480 px, not its content (else it would be as wide as the figure, and be cut by
+            # the page or wrap on a slide too); where less than 480 px is left (a laptop with the
+            # file browser open) it wraps below the editors and gets the whole width
             body = W.Box([self.editors, W.VBox([self.info, self.figure_box, self.tables],
-                                               layout=W.Layout(flex="1 1 auto", min_width="min(480px, 100%)"))],
+                                               layout=W.Layout(flex="1 1 480px", min_width="min(480px, 100%)"))],
                          layout=W.Layout(display="flex", flex_flow="row wrap", align_items="flex-start"))
             parts.append(body)
         else:
