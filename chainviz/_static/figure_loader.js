@@ -122,6 +122,30 @@ function replayable(model) {
   return { proxy, replay };
 }
 
+// After every update plotly's view sends the kernel the whole figure as plotly.js filled it
+// in (its "deltas": ~19 KB per edit of the explorer, which the kernel echoes back as ~33 KB
+// more, and a few ms of JSON on each side). chainviz never reads those defaults, and plotly.py
+// 7 could not apply half of them anyway (it listens for `_js2py_layoutDelta`; the view sets
+// `_js2py_widget_layoutDelta`). The view's other messages (clicks, hovers) still go. (plotly's
+// views talk to the kernel through the model given to initialize(), not the one given to render().)
+const UNREAD = new Set(["_js2py_traceDeltas", "_js2py_layoutDelta", "_js2py_widget_layoutDelta"]);
+
+function withoutDeltas(model) {
+  let pending = false; // a change worth sending was set since the last save
+  return Object.assign({}, model, {
+    set: (name, value) => {
+      if (UNREAD.has(name)) return;
+      pending = true;
+      model.set(name, value);
+    },
+    save_changes: () => {
+      if (!pending) return;
+      pending = false;
+      model.save_changes();
+    },
+  });
+}
+
 export default () => {
   let figure = null; // plotly's {initialize, render} for this model
   let ready = null;
@@ -130,7 +154,7 @@ export default () => {
       const loaded = page.modules.get(KEY);
       if (loaded) {
         figure = loaded.default();
-        figure.initialize({ model });
+        figure.initialize({ model: withoutDeltas(model) });
         ready = Promise.resolve();
         return;
       }
@@ -147,7 +171,7 @@ export default () => {
         for (const [name, record] of recorders) model.off(`change:${name}`, record);
         const { proxy, replay } = replayable(model);
         figure = mod.default();
-        figure.initialize({ model: proxy });
+        figure.initialize({ model: withoutDeltas(proxy) });
         for (const [name, value] of recorded) replay(name, value);
       });
       ready.catch((err) => console.error("[chainviz] plotly.js could not be loaded:", err));

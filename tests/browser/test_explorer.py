@@ -14,6 +14,7 @@ does not depend on the others. The size tests open their own pages, at their own
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import statistics
@@ -774,3 +775,46 @@ def test_the_panels_as_tables_follow_an_edit(page):
         np.testing.assert_allclose(W1_table, W1, rtol=5e-3)
     finally:
         toggle.uncheck()
+
+
+# -- what an edit sends over the kernel's WebSocket ----------------------------------------------
+def test_an_edit_sends_no_figure_echo(page):
+    """plotly's view answers every figure update with the whole figure as plotly.js filled it
+    in (``_js2py_traceDeltas`` and a layout delta: ~20 KB here), which the kernel then echoes
+    back (~34 KB): 54 KB per update of 3 KB, seconds for a learner on a slow link. The
+    figure's front end drops them (chainviz/_static/figure_loader.js); a click in the figure
+    still reaches the kernel (test_click_in_figure_then_type_edits_that_weight)."""
+    reset(page)
+    wait_unmarked(page)
+    page.wait_for_timeout(500)  # the reset's own messages are over
+    cdp = page.context.new_cdp_session(page)
+    frames = []
+
+    def record(direction):  # the kernel protocol's binary frames come base64-encoded
+        def on(e):
+            r = e["response"]
+            data = base64.b64decode(r["payloadData"]) if r["opcode"] == 2 else r["payloadData"].encode()
+            frames.append((direction, data))
+        return on
+
+    cdp.on("Network.webSocketFrameSent", record("sent"))
+    cdp.on("Network.webSocketFrameReceived", record("received"))
+    cdp.send("Network.enable")
+    try:
+        type_into(grid_cell(page, "W1", 0, 0, FIG), "1.5")
+        W1 = examples.W1_DEFAULT.copy()
+        W1[0, 0] = 1.5
+        wait_for_panel_labels(page, "top:J", default_expected(W1)["top:J"], FIG)
+        page.wait_for_timeout(1500)  # plotly's answer came ~40 ms after the update, the echo ~100 ms later
+    finally:
+        cdp.send("Network.disable")
+        cdp.detach()
+    sent = [p for d, p in frames if d == "sent"]
+    received = sum(len(p) for d, p in frames if d == "received")
+    assert sent, "the edit sent nothing to the kernel"
+    assert not [p for p in sent if b"Delta" in p], "the page sent plotly's figure deltas to the kernel"
+    assert not [p for d, p in frames if d == "received" and b"Delta" in p], "the kernel echoed figure deltas"
+    # a click (the cell is selected), the edit, the focus moving on: three figure updates and the
+    # controls' own, ~25 KB with ~0.6 KB of message envelope each; plotly's deltas and their echo
+    # added ~34 KB per figure update
+    assert received < 35_000, f"{received} bytes came back for one edit"

@@ -221,11 +221,16 @@ function render({ model, el: root }) {
         break;
       }
       case "html":
-        if (control.dataset.html !== item.html) { control.innerHTML = item.html; control.dataset.html = item.html; }
+        if (control.dataset.html !== item.html) {
+          control.innerHTML = item.html;
+          control.dataset.html = item.html;
+          // measured at the next frame, when the page is laid out anyway: reading sizes now
+          // would force a layout in the middle of an edit's update
+          if (item.wide) requestAnimationFrame(() => keyboardScroll(control, "messages"));
+        }
         control.classList.toggle("cv-wide", Boolean(item.wide));
         if (item.live) control.setAttribute("aria-live", item.live); else control.removeAttribute("aria-live");
         if (item.role) control.setAttribute("role", item.role);
-        if (item.wide) requestAnimationFrame(() => keyboardScroll(control, "messages"));
         break;
       case "upload":
         control.accept = item.accept || "";
@@ -293,9 +298,16 @@ function render({ model, el: root }) {
     const check = () => keyboardScroll(box, "the figure, wider than its box: scroll it with the arrow keys");
     boxWatch = new ResizeObserver(check);
     boxWatch.observe(box);
-    boxFollow = new MutationObserver(() => { box.querySelectorAll(".svg-container").forEach((e) => boxWatch.observe(e)); check(); });
+    // Only a ResizeObserver reads sizes: it runs after layout. A redraw replaces plotly's
+    // elements, so new ones are watched too (observing one reports it once), but nothing is
+    // measured while a redraw is under way: that would force a layout per edit (~10 ms here).
+    const watched = new WeakSet();
+    const follow = () => box.querySelectorAll(".svg-container").forEach((e) => {
+      if (!watched.has(e)) { watched.add(e); boxWatch.observe(e); }
+    });
+    boxFollow = new MutationObserver(follow);
     boxFollow.observe(box, { childList: true, subtree: true });
-    check();
+    follow();
   };
   const observer = new ResizeObserver(() => {
     clearTimeout(observer.t);
