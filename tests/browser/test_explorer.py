@@ -815,6 +815,6 @@ def test_an_edit_sends_no_figure_echo(page):
     assert not [p for p in sent if b"Delta" in p], "the page sent plotly's figure deltas to the kernel"
     assert not [p for d, p in frames if d == "received" and b"Delta" in p], "the kernel echoed figure deltas"
     # a click (the cell is selected), the edit, the focus moving on: three figure updates and the
-    # controls' own, ~25 KB with ~0.6 KB of message envelope each; plotly's deltas and their echo
-    # added ~34 KB per figure update
-    assert received < 35_000, f"{received} bytes came back for one edit"
+    # controls' own, 25 to 40 KB with ~0.6 KB of message envelope each; plotly's deltas and their
+    # echo added ~34 KB per figure update, ~100 KB here
+    assert received < 60_000, f"{received} bytes came back for one edit"
