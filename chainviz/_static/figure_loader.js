@@ -122,17 +122,38 @@ function replayable(model) {
   return { proxy, replay };
 }
 
-// After every update plotly's view sends the kernel the whole figure as plotly.js filled it
-// in (its "deltas": ~19 KB per edit of the explorer, which the kernel echoes back as ~33 KB
-// more, and a few ms of JSON on each side). chainviz never reads those defaults, and plotly.py
-// 7 could not apply half of them anyway (it listens for `_js2py_layoutDelta`; the view sets
-// `_js2py_widget_layoutDelta`). The view's other messages (clicks, hovers) still go. (plotly's
-// views talk to the kernel through the model given to initialize(), not the one given to render().)
+// The model plotly's FigureModel and views talk through (they use the model given to
+// initialize(), not the one given to render()). Two repairs:
+//
+// 1. After every update plotly's view sends the kernel the whole figure as plotly.js filled
+//    it in (its "deltas": ~20 KB per edit of the explorer, which the kernel echoes back as
+//    ~34 KB more, and a few ms of JSON on each side). chainviz never reads those defaults, and
+//    plotly.py 7 could not apply half of them anyway (it listens for `_js2py_layoutDelta`; the
+//    view sets `_js2py_widget_layoutDelta`). They are dropped; clicks and hovers still go.
+// 2. An update that changes a property of some traces only marks the others "_undefined_".
+//    plotly's FigureModel applies the update to its copy of the figure (_widget_data) from the
+//    raw message, so it stores that marker (it skips only a real undefined); a view drawn
+//    after such an update (a figure updated before it was first drawn, or drawn again when a
+//    notebook re-attaches its output) then finds those properties missing: a trace's x, and
+//    its points are gone. Updates are handed over with the markers read as undefined.
 const UNREAD = new Set(["_js2py_traceDeltas", "_js2py_layoutDelta", "_js2py_widget_layoutDelta"]);
+const UNDEFINED = "_undefined_";
 
-function withoutDeltas(model) {
+function unmarked(value) {
+  if (value === UNDEFINED) return undefined;
+  if (Array.isArray(value)) return value.map(unmarked);
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = unmarked(v);
+    return out;
+  }
+  return value; // numbers, strings, typed arrays and buffers as they are
+}
+
+function forPlotly(model) {
   let pending = false; // a change worth sending was set since the last save
   return Object.assign({}, model, {
+    get: (name) => (name.startsWith("_py2js_") ? unmarked(model.get(name)) : model.get(name)),
     set: (name, value) => {
       if (UNREAD.has(name)) return;
       pending = true;
@@ -154,7 +175,7 @@ export default () => {
       const loaded = page.modules.get(KEY);
       if (loaded) {
         figure = loaded.default();
-        figure.initialize({ model: withoutDeltas(model) });
+        figure.initialize({ model: forPlotly(model) });
         ready = Promise.resolve();
         return;
       }
@@ -171,7 +192,7 @@ export default () => {
         for (const [name, record] of recorders) model.off(`change:${name}`, record);
         const { proxy, replay } = replayable(model);
         figure = mod.default();
-        figure.initialize({ model: withoutDeltas(proxy) });
+        figure.initialize({ model: forPlotly(proxy) });
         for (const [name, value] of recorded) replay(name, value);
       });
       ready.catch((err) => console.error("[chainviz] plotly.js could not be loaded:", err));

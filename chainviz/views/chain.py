@@ -3,9 +3,10 @@
 Every panel (see :mod:`.panels`) is a block of cells of one heatmap grid (see
 :mod:`.grid` for why one grid): the colours are one heatmap trace, the printed
 numbers one text trace whose label colours are chosen per cell for contrast
-(:func:`chainviz.views.theme.label_colours`). Columns follow the written order of
-the product; bands are stacked: factors and J, the reverse rows, what forward mode
-carries, and the weight gradients under their weights.
+(:func:`chainviz.views.theme.label_colours`), the titles and headings two more
+text traces (:mod:`.words` says why not annotations). Columns follow the written
+order of the product; bands are stacked: factors and J, the reverse rows, what
+forward mode carries, and the weight gradients under their weights.
 
 The cell size is the largest that fits the width given (and the height, for a
 slide), between a readable minimum and a comfortable maximum; below the minimum
@@ -31,6 +32,7 @@ from . import grid, style, theme
 from .style import text_px
 from .history import HEIGHT as HISTORY_HEIGHT, history_heading, history_layout, history_traces
 from .panels import BANDS, HIDDEN_HOVER, band_heading, columns, factor_column, panels, revealing, row_columns
+from .words import Word, word_traces
 
 MARGIN = dict(l=4, r=46, t=6, b=6)  # the colour scale and its ticks live in the right margin
 #: Smallest printed number (px): small on a laptop, still legible; slides ask for more.
@@ -308,19 +310,16 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
                   text=label_text(v, cell >= 3.4 * fs, cell, label_size).tolist(), hoverinfo="skip", showlegend=False,
                   textfont=dict(size=max(1.0, round(label_size, 1)), color=colours.tolist()))
 
-    # -- words: panel titles, "·" and "=" between factors, band headings --------------------------
-    annotations = [_title(L.titles[slot], boxes[slot], cell, fs) for slot in shown]
+    # -- words: panel titles, "·" and "=" between factors, band headings -------------------------
+    words = [_title(L.titles[slot], boxes[slot], cell, fs, bool(p.get("live"))) for slot, p in shown.items()]
     for a, b in zip(L.tops, L.tops[1:]):
         A, B = boxes[("top", a)], boxes[("top", b)]
-        annotations.append(dict(text="=" if b == "J" else "·", x=(A.right + B.left) / 2,
-                                y=(A.top + A.bottom + B.top + B.bottom) / 4, xref="x", yref="y",
-                                showarrow=False, font=dict(size=round(1.9 * fs))))
+        words.append(Word("=" if b == "J" else "·", (A.right + B.left) / 2, (A.top + A.bottom + B.top + B.bottom) / 4,
+                          round(1.9 * fs)))
     for b in bands:
         row0 = min(box.row for slot, box in boxes.items() if slot[0] == b)
-        annotations.append(dict(text=headings[b], x=-0.5, y=row0 - 0.5 - L.title_h / cell,
-                                xref="x", yref="y", xanchor="left", yanchor="bottom", showarrow=False,
-                                align="left", font=dict(size=fs)))
-    images = []
+        words.append(Word(headings[b], -0.5, row0 - 0.5 - L.title_h / cell, fs, ("left", "bottom"), live=b == "rev"))
+    images, annotations = [], []
     if not opts.free_limits:  # the shared scale, beside J
         J = boxes[("top", "J")]
         y1, y0 = paper_y(J.top), paper_y(J.bottom)
@@ -329,6 +328,7 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         images.append(dict(source=grid.colour_bar_image(style.COLORSCALE), xref="paper", yref="paper", x=x,
                            y=y1, sizex=12 / plot_w, sizey=length, xanchor="left", yanchor="top",
                            sizing="stretch", layer="above"))
+        # annotations, not words: plotly hides a text trace's points outside its axes' range
         for text, y, anchor in zip(_scale_ticks(shared), (y1, y1 - length / 2, y1 - length), ("top", "middle", "bottom")):
             annotations.append(dict(text=text, x=x + 15 / plot_w, y=y, xref="paper", yref="paper",
                                     xanchor="left", yanchor=anchor, showarrow=False, font=dict(size=fs - 2)))
@@ -344,6 +344,7 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
     chart_top = (HISTORY_HEIGHT[opts.presentation] + 0.5 * fs) / plot_h if trained else 0.0
     hist_layout = history_layout(opts.history, opts.predicted, pal, fs, (0.07, chart_w),
                                  (1.6 * fs / plot_h if trained else 0.0, chart_top or 0.001), trained)
+    # the chart's heading stays an annotation: it is in paper space, under the grid's axes
     annotations.append(dict(text=history_heading(opts.history, opts.predicted) if trained else "", x=0, xref="paper",
                             y=chart_top + 0.3 * fs / plot_h if trained else 0, yref="paper", xanchor="left",
                             yanchor="bottom", showarrow=False, font=dict(size=fs), visible=trained))
@@ -365,18 +366,17 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         images=images,
         dragmode=False,
     )
-    traces = [cells, labels] + history_traces(opts.history, opts.predicted, pal, fs)
+    traces = [cells, labels, *word_traces(words, pal.text)] + history_traces(opts.history, opts.predicted, pal, fs)
     return {"traces": traces, "layout": layout, "cells": shown_values, "marked": tuple(opts.marked)}
 
 
-def _title(text: str, box: grid.Box, cell: float, fs: float) -> dict:
+def _title(text: str, box: grid.Box, cell: float, fs: float, live: bool) -> Word:
     """A panel's title, centred over it; pushed right where it would stick out past the left edge."""
     half = max(text_px(line, fs - 1) for line in text.split("<br>")) / 2 / cell
     x, anchor = ((box.left + box.right) / 2, "center")
     if x - half < -0.5:
         x, anchor = -0.5, "left"
-    return dict(text=text, x=x, y=box.top, xref="x", yref="y", xanchor=anchor, yanchor="bottom",
-                showarrow=False, font=dict(size=fs - 1))
+    return Word(text, x, box.top, fs - 1, (anchor, "bottom"), live)
 
 
 def _shapes(s: Snapshot, boxes: dict, step, opts: Options, cell: float, pal) -> list[dict]:

@@ -79,7 +79,8 @@ def j_formula(s: Snapshot) -> str:
 
 
 def panels(s: Snapshot, step: int | None = None) -> dict[tuple[str, str], dict]:
-    """Each panel's matrix ``z``, ``title`` (plotly HTML) and ``hover`` template, keyed by slot.
+    """Each panel's matrix ``z``, ``title`` (plotly HTML) and ``hover`` template, keyed by slot;
+    ``live`` marks a title that quotes numbers of the state (it changes with every edit).
 
     ``step`` is how many factors the backward walk-through has applied (``None``: all);
     rows not yet reached are blank and say so.
@@ -96,11 +97,12 @@ def panels(s: Snapshot, step: int | None = None) -> dict[tuple[str, str], dict]:
             z = f.matrix
             title = f"<b>{f.text}</b>  {_shape(z)}<br>= ∂z{sub(l)}/∂{_input_of(l)}"
             hover = f"W{l}[%{{y}},%{{x}}] = ∂z{sub(l)}[%{{y}}]/∂{_input_of(l)}[%{{x}}]"
-        out[("top", factor_column(f))] = dict(z=z, title=title, hover=hover)
+        out[("top", factor_column(f))] = dict(z=z, title=title, hover=hover, live=f.kind == "slope")
     out[("top", "J")] = dict(
         z=s.J,
         title=f"<b>J = ∂y/∂x</b>  {_shape(s.J)}<br>at x = {_vec(s.x)}",
         hover=f"J[%{{y}},%{{x}}] = ∂y[%{{y}}]/∂x[%{{x}}] = {j_formula(s)}",
+        live=True,
     )
     shown = len(s.rows) if step is None else step + 1
     for k, (row, col, C) in enumerate(zip(s.rows, row_columns(s), s.carried)):

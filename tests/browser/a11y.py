@@ -207,7 +207,10 @@ JS_SVG_TEXTS = rf"""(gd) => {{ {JS_COLOURS}
         let alpha = parseFloat(cs.fillOpacity);
         for (let a = t; a && a !== gd; a = a.parentElement) alpha *= parseFloat(getComputedStyle(a).opacity);
         const fill = rgba(cs.fill);
-        const onCell = !!t.closest('g.heatmap-label, .textpoint');
+        // the "words" text traces (titles, ticks: chainviz.views.words) are on the paper, not on cells
+        const trace = t.closest('g.trace'), d = trace && trace.__data__ && trace.__data__[0];
+        const words = !!(d && d.trace && ['words', 'live words'].includes(d.trace.name));
+        const onCell = !words && !!t.closest('g.heatmap-label, .textpoint');
         // a printed number: digits, signs, a decimal point, an exponent (1e-3, 10⁶, 2.04×10⁸), no words
         const number = /\d|[⁰¹²³⁴⁵⁶⁷⁸⁹]/.test(t.textContent) && !/[A-DF-Za-df-z]/.test(t.textContent);
         return {{ k, text: t.textContent, onCell, number, fill: fill.slice(0, 3), alpha: alpha * fill[3],

@@ -411,7 +411,8 @@ JS_FIGURE = "(root, index) => document.querySelectorAll(root + ' .js-plotly-plot
 #: ``{name, type, visible, xaxis, yaxis, texttemplate, z, labels}``: ``z`` with ``null`` for
 #: blanks, ``labels`` the numbers drawn on it in reading order. A plain heatmap's labels are
 #: its own ``texttemplate`` texts; a packed trace's are the texts plotly drew for the figure's
-#: text-only scatter traces (chainviz's "labels" trace: ``mode: "text"`` on the same axes),
+#: text-only scatter traces (chainviz's "labels" trace: ``mode: "text"`` on the same axes;
+#: not its "words" traces, the titles and ticks: :mod:`chainviz.views.words`),
 #: plus any heatmap label texts, each mapped back to its grid cell through the axes and so
 #: to the panel it is drawn on.
 JS_ITEMS = """(gd) => {
@@ -443,6 +444,7 @@ JS_ITEMS = """(gd) => {
         let texts = hm ? cellTexts(Array.from(hm.querySelectorAll('g.heatmap-label text')), xa, ya) : [];
         (gd.data || []).forEach((s, j) => {
             if ((s.type || 'scatter') !== 'scatter' || s.mode !== 'text' || s.visible === false
+                || s.name === 'words' || s.name === 'live words'  // titles and ticks, not cells' numbers
                 || (s.xaxis || 'x') !== base.xaxis || (s.yaxis || 'y') !== base.yaxis) return;
             const g = drawn('.scatterlayer g.trace', j);
             if (g) texts = texts.concat(cellTexts(Array.from(g.querySelectorAll('.textpoint text')), xa, ya));
@@ -917,7 +919,8 @@ def wait_for_panel_labels(page: Page, name: str, expected, root: str = "body", i
 #: the page an element can be seen in (the viewport, cut by every ancestor that clips its
 #: overflow, inside that ancestor's borders and scrollbars). ``panels``: every panel's block of
 #: cells (from ``meta.panels`` through the axes); ``colorbar``: the colour scale image;
-#: ``annotations``: titles, headings, scale ticks; ``scroller``: the nearest ancestor of the
+#: ``annotations``: titles, headings, scale ticks (annotations, or the "words" text traces);
+#: ``scroller``: the nearest ancestor of the
 #: figure that scrolls horizontally, with its scroll sizes and the height of its horizontal
 #: scrollbar; ``controls``: each control of the bars and each grid; ``label_px``: the font
 #: sizes of the drawn numbers.
@@ -966,14 +969,18 @@ JS_LAYOUT = r"""(root) => {
             clip: clipOf(el) }));
     });
     const img = gd.querySelector('.imagelayer image, g.layer-above image');
+    // titles, headings and ticks drawn as the "words" text traces (chainviz.views.words)
+    const words = Array.from(gd.querySelectorAll('.scatterlayer g.trace'))
+        .filter(t => t.__data__ && t.__data__[0] && ['words', 'live words'].includes(t.__data__[0].trace.name))
+        .flatMap(t => Array.from(t.querySelectorAll('.textpoint text')));
     return {
         root: box(root.getBoundingClientRect()), figure: box(g), clip: clipOf(gd), panels,
         colorbar: img ? box(img.getBoundingClientRect()) : null,
-        annotations: Array.from(gd.querySelectorAll('g.annotation')).map(a => Object.assign(
-            box(a.getBoundingClientRect()), { text: a.textContent })).filter(a => a.r > a.l),
+        annotations: Array.from(gd.querySelectorAll('g.annotation')).concat(words)
+            .map(a => Object.assign(box(a.getBoundingClientRect()), { text: a.textContent })).filter(a => a.r > a.l),
         scroller, controls,
         label_px: Array.from(gd.querySelectorAll('.textpoint text, g.heatmap-label text'))
-            .map(e => parseFloat(getComputedStyle(e).fontSize)),
+            .filter(e => !words.includes(e)).map(e => parseFloat(getComputedStyle(e).fontSize)),
         viewport: { w: window.innerWidth, h: window.innerHeight },
     };
 }"""

@@ -133,3 +133,28 @@ def test_the_colour_scale_ticks_fit_in_the_right_margin(limit):
         em = sum(0.584 if c == "−" else 0.278 if c == "." else 0.556 for c in a["text"])
         right = lay["margin"]["l"] + a["x"] * plot_w + em * a["font"]["size"]
         assert right <= lay["width"], (a["text"], right, lay["width"])
+
+
+@pytest.mark.parametrize("preset", ["sigmoid", "three_layers"])
+def test_a_weight_edit_changes_only_the_live_words(preset):
+    """Titles and headings are two text traces (chainviz.views.words): an edit re-sends only the
+    words that quote numbers (each slope factor's z, J's x, the loss), never the static ones."""
+    p = examples.PRESETS[preset]
+    W = [w.copy() for w in p.net.weights]
+    W[0][0, 0] += 0.5
+    edited = cv.Net(W, p.net.activations, p.net.biases)
+    before = figure_spec(snapshot(p.net, p.x, p.loss))
+    after = figure_spec(snapshot(edited, p.x, p.loss))
+    words = {t["name"]: t for t in before["traces"] if t["name"] in ("words", "live words")}
+    words_after = {t["name"]: t for t in after["traces"] if t["name"] in ("words", "live words")}
+    assert words["words"] == words_after["words"]
+    assert words["live words"]["text"] != words_after["live words"]["text"]
+    live = words["live words"]["text"]
+    slopes = [a for a in p.net.activations if a != "identity"]
+    assert sum("at z" in t for t in live) == len(slopes)
+    assert sum("at x = " in t for t in live) == 1 and sum("L = " in t for t in live) == 1
+    assert len(live) == len(slopes) + 2
+    assert not any("at z" in t or "at x = " in t or "L = " in t for t in words["words"]["text"])
+    # annotations left: the scale's three ticks, in the right margin where a trace's text is not drawn
+    shown = [a for a in before["layout"]["annotations"] if a.get("visible", True)]
+    assert len(shown) == 3 and all(a["xref"] == "paper" and a["x"] > 1 for a in shown)

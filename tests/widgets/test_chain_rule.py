@@ -129,8 +129,9 @@ def visible_data(data: list) -> list:
     return [{k: v for k, v in t.items() if k != "uid"} for t in data if t.get("visible") is not False]
 
 
-def annotation_texts(fig) -> list[str]:
-    return [a.text for a in fig.layout.annotations]
+def word_texts(fig) -> list[str]:
+    """Titles, headings and ticks: the "words" text traces (:mod:`chainviz.views.words`)."""
+    return [t for tr in fig.data if tr.name in ("words", "live words") for t in tr.text]
 
 
 # ------------------------------------------------------------------ the default state
@@ -1241,7 +1242,7 @@ def test_set_step(app, k, trace_z, assert_sig3, assert_chain_figure):
             assert_sig3(z, rows[i].values[None, :], f"rev:{col}")
         else:
             assert np.isnan(z).all(), f"rev:{col} should be blank at step {k}"
-    heading = [t for t in annotation_texts(app.figure) if "Reverse mode" in t]
+    heading = [t for t in word_texts(app.figure) if "Reverse mode" in t]
     assert len(heading) == 1
     if k < K:
         assert f"step {k} of {K}" in heading[0]
@@ -1253,7 +1254,7 @@ def test_set_step(app, k, trace_z, assert_sig3, assert_chain_figure):
     assert item(app.info, "step")["valuetext"].startswith(f"step {k} of {K}")
     app.set_step(None)
     assert_chain_figure(app.figure, app.net, app.x, app.loss)
-    assert not [t for t in annotation_texts(app.figure) if "step " in t and " of " in t]
+    assert not [t for t in word_texts(app.figure) if "step " in t and " of " in t]
     assert item(app.info, "step")["value"] == K
 
 
