@@ -152,8 +152,16 @@ function unmarked(value) {
 
 function forPlotly(model) {
   let pending = false; // a change worth sending was set since the last save
+  // plotly reads each update twice (its FigureModel, then its view): read the markers once
+  const read = new WeakMap();
+  const get = (name) => {
+    const raw = model.get(name);
+    if (!name.startsWith("_py2js_") || raw === null || typeof raw !== "object") return raw;
+    if (!read.has(raw)) read.set(raw, unmarked(raw));
+    return read.get(raw);
+  };
   return Object.assign({}, model, {
-    get: (name) => (name.startsWith("_py2js_") ? unmarked(model.get(name)) : model.get(name)),
+    get,
     set: (name, value) => {
       if (UNREAD.has(name)) return;
       pending = true;
