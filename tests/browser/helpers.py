@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable, Union
 
+import nbformat
 from playwright.sync_api import Page, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -473,6 +474,22 @@ JS_ITEM = f"""(gd, name) => ({JS_ITEMS})(gd).find(t => t.name === name && t.visi
 def cell_selector(index: int) -> str:
     """CSS selector of the notebook cell at ``index`` (0-based, as in the file)."""
     return f'.jp-Notebook .jp-Cell[data-windowed-list-index="{index}"]'
+
+
+def write_notebook(root: Path, name: str, cells: list[str]) -> str:
+    """Write a notebook of code ``cells`` (sources) for the Python 3 kernel as ``root/name``;
+    returns ``name``."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, root / name)
+    return name
+
+
+def run_cell(page: Page, index: int) -> None:
+    """Run the cell at ``index`` as a person does: select it (command mode), Shift+Enter."""
+    page.locator(f"{cell_selector(index)} .jp-InputPrompt").first.click()
+    page.keyboard.press("Shift+Enter")
 
 
 def figure_traces(page: Page, root: str = "body", index: int = 0) -> list[dict]:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import re
 
-import nbformat
 import pytest
 
-from .helpers import LONG, MEDIUM, cell_selector, grid_values, open_notebook, wait_for_heatmaps
+from .helpers import LONG, MEDIUM, cell_selector, grid_values, open_notebook, run_cell, wait_for_heatmaps, write_notebook
 
 NOTEBOOK = "busy_page.ipynb"
 CELLS = [
@@ -42,30 +41,22 @@ JS_ARM = """([ms, unpatch]) => {
 }"""
 
 
-def _run_cell(page, k: int) -> None:
-    page.locator(f"{cell_selector(k)} .jp-InputPrompt").first.click()  # selected, command mode
-    page.keyboard.press("Shift+Enter")
-
-
 @pytest.mark.parametrize("deadline", ["chainviz", "anywidget"], ids=["chainviz-deadline", "control-2s-deadline"])
 def test_a_model_made_on_a_busy_page_still_follows_the_kernel(deadline, lab_server, page):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(nb, lab_server.root / NOTEBOOK)
+    write_notebook(lab_server.root, NOTEBOOK, CELLS)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.add_init_script("window.__cvOriginalTimeout = AbortSignal.timeout;")
     open_notebook(page, lab_server.url, NOTEBOOK)
 
-    _run_cell(page, 0)  # explorer a: chainviz's modules run on the page
+    run_cell(page, 0)  # explorer a: chainviz's modules run on the page
     wait_for_heatmaps(page, 1)
     page.wait_for_function("() => AbortSignal.timeout.chainviz === true", timeout=MEDIUM)
 
     page.evaluate(JS_ARM, [BLOCK_MS, deadline == "anywidget"])
-    _run_cell(page, 1)  # explorer b, made while the page is busy
+    run_cell(page, 1)  # explorer b, made while the page is busy
     wait_for_heatmaps(page, 2, timeout=LONG)
-    _run_cell(page, 2)  # an edit from the kernel
+    run_cell(page, 2)  # an edit from the kernel
     page.locator(".jp-OutputArea-output", has_text="edited").first.wait_for(timeout=LONG)
 
     failed = [e for e in errors if re.search(r"Failed to initialize model", e)]

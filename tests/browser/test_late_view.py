@@ -13,9 +13,10 @@ figure as the front end holds it.
 
 from __future__ import annotations
 
-import nbformat
+import ast
 
-from .helpers import JS_FIGURE, LONG, MEDIUM, cell_selector, open_notebook, wait_for_heatmaps
+
+from .helpers import JS_FIGURE, LONG, MEDIUM, cell_selector, open_notebook, run_cell, wait_for_heatmaps, write_notebook
 
 NOTEBOOK = "late_view.ipynb"
 CELLS = [
@@ -36,26 +37,18 @@ JS_TRACES = f"""(root) => {{
 }}"""
 
 
-def _run_cell(page, k: int) -> None:
-    page.locator(f"{cell_selector(k)} .jp-InputPrompt").first.click()  # selected, command mode
-    page.keyboard.press("Shift+Enter")
-
-
 def test_a_figure_updated_before_it_is_drawn_draws_every_trace(lab_server, page):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(nb, lab_server.root / NOTEBOOK)
+    write_notebook(lab_server.root, NOTEBOOK, CELLS)
     open_notebook(page, lab_server.url, NOTEBOOK)
-    _run_cell(page, 0)
-    _run_cell(page, 1)
+    run_cell(page, 0)
+    run_cell(page, 1)
     page.locator(".jp-OutputArea-output", has_text="stepped").first.wait_for(timeout=LONG)
-    _run_cell(page, 2)
+    run_cell(page, 2)
     wait_for_heatmaps(page, 1, timeout=LONG)
-    _run_cell(page, 3)
+    run_cell(page, 3)
     out = page.locator(f"{cell_selector(3)} .jp-OutputArea-output").first
     out.wait_for(timeout=LONG)
-    kernel = dict(eval(out.text_content().strip()))  # noqa: S307 - our own print of (name, count) pairs
+    kernel = dict(ast.literal_eval(out.text_content().strip()))  # the kernel's (name, points) pairs
     assert set(kernel) >= {"labels", "words", "live words"}, kernel
     page.wait_for_function(f"(r) => ({JS_TRACES})(r).length > 0", arg=cell_selector(2), timeout=MEDIUM)
     drawn = {name: (n, shown) for name, n, shown in page.evaluate(JS_TRACES, cell_selector(2))}

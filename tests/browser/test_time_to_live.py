@@ -42,6 +42,7 @@ from .helpers import (
     shutdown_kernels,
     unexpected_console_errors,
     wait_until,
+    write_notebook,
 )
 from .servers import REPO_ROOT, JS_FIGURES, free_port, jupyter_command, jupyter_env, start_server, stop
 
@@ -92,14 +93,6 @@ JS_SOURCE = """() => globalThis.__chainvizPlotly ? Array.from(globalThis.__chain
 def _copy_with_count(root: Path, src: Path, name: str) -> str:
     nb = nbformat.read(src, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(COUNT_CELL))
-    nbformat.write(nb, root / name)
-    return name
-
-
-def _write(root: Path, name: str, cells: list[str]) -> str:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(nb, root / name)
     return name
 
@@ -223,7 +216,7 @@ def test_reload_with_kernel_running_brings_every_figure_back_as_it_is(lab_server
 def test_bundle_slower_than_anywidget_timeout_loses_nothing(lab_server, browser):
     """The bundle is held back 3 s (anywidget gives a module 2 s to initialise); the edit of
     the third cell reaches the kernel's figure while the page is still waiting for it."""
-    name = _write(lab_server.root, "ttl_slow_bundle.ipynb", TINY)
+    name = write_notebook(lab_server.root, "ttl_slow_bundle.ipynb", TINY)
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     held = []
 
@@ -259,7 +252,7 @@ def servers(tmp_path_factory, artifacts_dir, lab_server, voila_server):
     base = tmp_path_factory.mktemp("ttl-servers")
     root = base / "root"
     root.mkdir()
-    name = _write(root, "ttl_tiny.ipynb", TINY)
+    name = write_notebook(root, "ttl_tiny.ipynb", TINY)
     shutil.copy(root / name, lab_server.root / name)
     procs, urls = [], {}
 
