@@ -123,20 +123,12 @@ function replayable(model) {
 }
 
 // The model plotly's FigureModel and views talk through (they use the model given to
-// initialize(), not the one given to render()). Two repairs:
-//
-// 1. After every update plotly's view sends the kernel the whole figure as plotly.js filled
-//    it in (its "deltas": ~20 KB per edit of the explorer, which the kernel echoes back as
-//    ~34 KB more, and a few ms of JSON on each side). chainviz never reads those defaults, and
-//    plotly.py 7 could not apply half of them anyway (it listens for `_js2py_layoutDelta`; the
-//    view sets `_js2py_widget_layoutDelta`). They are dropped; clicks and hovers still go.
-// 2. An update that changes a property of some traces only marks the others "_undefined_".
-//    plotly's FigureModel applies the update to its copy of the figure (_widget_data) from the
-//    raw message, so it stores that marker (it skips only a real undefined); a view drawn
-//    after such an update (a figure updated before it was first drawn, or drawn again when a
-//    notebook re-attaches its output) then finds those properties missing: a trace's x, and
-//    its points are gone. Updates are handed over with the markers read as undefined.
-const UNREAD = new Set(["_js2py_traceDeltas", "_js2py_layoutDelta", "_js2py_widget_layoutDelta"]);
+// initialize(), not the one given to render()). An update that changes a property of some traces
+// only marks the others "_undefined_". plotly's FigureModel applies the update to its copy of the
+// figure (_widget_data) from the raw message, so it stores that marker (it skips only a real
+// undefined); a view drawn after such an update (a figure updated before it was first drawn, or
+// drawn again when a notebook re-attaches its output) then finds those properties missing: a
+// trace's x, and its points are gone. Updates are handed over with the markers read as undefined.
 const UNDEFINED = "_undefined_";
 
 function unmarked(value) {
@@ -151,7 +143,6 @@ function unmarked(value) {
 }
 
 function forPlotly(model) {
-  let pending = false; // a change worth sending was set since the last save
   // plotly reads each update twice (its FigureModel, then its view): read the markers once
   const read = new WeakMap();
   const get = (name) => {
@@ -160,19 +151,24 @@ function forPlotly(model) {
     if (!read.has(raw)) read.set(raw, unmarked(raw));
     return read.get(raw);
   };
-  return Object.assign({}, model, {
-    get,
-    set: (name, value) => {
-      if (UNREAD.has(name)) return;
-      pending = true;
-      model.set(name, value);
-    },
-    save_changes: () => {
-      if (!pending) return;
-      pending = false;
-      model.save_changes();
-    },
-  });
+  return Object.assign({}, model, { get });
+}
+
+// After every update plotly's view computed the whole figure as plotly.js filled it in, to send it
+// to the kernel (its "deltas": ~20 KB per edit of the explorer, which the kernel echoed back as
+// ~34 KB more). chainviz never reads those defaults, and plotly.py 7 could not apply half of them
+// anyway (it listens for `_js2py_layoutDelta`; the view sets `_js2py_widget_layoutDelta`). Not
+// sending them was not enough: computing them (a deep merge and a deep diff of every trace) still
+// took ~2 ms inside each redraw. chainviz's copy of plotly's view (this page's module) skips them;
+// clicks and hovers still go to the kernel.
+function withoutDeltas(mod) {
+  const View = mod.FigureView;
+  if (View && !Object.prototype.hasOwnProperty.call(View.prototype, "__chainviz")) {
+    View.prototype._sendTraceDeltas = () => {};
+    View.prototype._sendLayoutDelta = () => {};
+    View.prototype.__chainviz = true;
+  }
+  return mod;
 }
 
 export default () => {
@@ -182,7 +178,7 @@ export default () => {
     initialize({ model }) {
       const loaded = page.modules.get(KEY);
       if (loaded) {
-        figure = loaded.default();
+        figure = withoutDeltas(loaded).default();
         figure.initialize({ model: forPlotly(model) });
         ready = Promise.resolve();
         return;
@@ -199,7 +195,7 @@ export default () => {
       ready = load(model).then((mod) => {
         for (const [name, record] of recorders) model.off(`change:${name}`, record);
         const { proxy, replay } = replayable(model);
-        figure = mod.default();
+        figure = withoutDeltas(mod).default();
         figure.initialize({ model: forPlotly(proxy) });
         for (const [name, value] of recorded) replay(name, value);
       });

@@ -777,13 +777,45 @@ def test_the_panels_as_tables_follow_an_edit(page):
         toggle.uncheck()
 
 
+def test_the_hidden_tables_hold_an_edits_numbers_as_the_figure_draws_them(page):
+    """The tables are in the page for screen readers even when hidden. An edit's new numbers are
+    written into them right after the figure's redraw, before the page paints it, so that what a
+    screen reader reads never lags what the figure shows (they used to wait for the page to be
+    idle, after that paint: 25-40 ms later, and a reader could meet the old numbers)."""
+    reset(page)
+    wait_unmarked(page)
+    page.wait_for_function(f"([r, c]) => ({JS_TABLE})([r, c]) !== null", arg=[FIG, "J = ∂y/∂x"], timeout=MEDIUM)
+    page.evaluate(f"""([root, caption]) => {{
+        const gd = document.querySelector(root + ' .js-plotly-plot');
+        const cells = () => gd.querySelector('.heatmaplayer g.hm image').getAttribute('href');
+        const before = cells();
+        window.__cvSeen = null;
+        const obs = new MutationObserver(() => {{
+            // plotly drew new cell colours: read the tables as the page paints them (an animation
+            // frame runs before that paint; an idle callback only after it)
+            if (cells() === before) return;
+            obs.disconnect();
+            requestAnimationFrame(() => {{ window.__cvSeen = ({JS_TABLE})([root, caption]); }});
+        }});
+        obs.observe(gd, {{ subtree: true, attributes: true }});
+    }}""", [FIG, "J = ∂y/∂x"])
+    type_into(grid_cell(page, "W1", 0, 0, FIG), "2")
+    page.wait_for_function("() => window.__cvSeen !== null", timeout=MEDIUM)
+    W1 = examples.W1_DEFAULT.copy()
+    W1[0, 0] = 2.0
+    J1 = np.array(default_expected(W1)["top:J"])
+    seen = _table_numbers(page.evaluate("() => window.__cvSeen"))
+    np.testing.assert_allclose(seen, J1, rtol=5e-3, atol=5e-4,
+                               err_msg="when the figure drew the edit, the J table still held other numbers")
+
+
 # -- what an edit sends over the kernel's WebSocket ----------------------------------------------
 def test_an_edit_sends_no_figure_echo(page):
     """plotly's view answers every figure update with the whole figure as plotly.js filled it
     in (``_js2py_traceDeltas`` and a layout delta: ~20 KB here), which the kernel then echoes
-    back (~34 KB): 54 KB per update of 3 KB, seconds for a learner on a slow link. The
-    figure's front end drops them (chainviz/_static/figure_loader.js); a click in the figure
-    still reaches the kernel (test_click_in_figure_then_type_edits_that_weight)."""
+    back (~34 KB): 54 KB per update of 3 KB, seconds for a learner on a slow link. chainviz's
+    copy of plotly's view does not compute them (chainviz/_static/figure_loader.js); a click
+    in the figure still reaches the kernel (test_click_in_figure_then_type_edits_that_weight)."""
     reset(page)
     wait_unmarked(page)
     page.wait_for_timeout(500)  # the reset's own messages are over

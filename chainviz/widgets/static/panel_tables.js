@@ -44,6 +44,11 @@ function render({ model, el: root }) {
     return number(v);
   }
 
+  function tableKey() {
+    return JSON.stringify([gd.data[0].meta.panels || {}, model.get("captions") || {}, model.get("shown"),
+                           model.get("selected") || [], active]);
+  }
+
   function build() {
     if (!gd || !gd.data || !gd.data[0] || !gd.data[0].meta) return;
     const trace = gd.data[0];
@@ -55,7 +60,7 @@ function render({ model, el: root }) {
     root.classList.toggle("cv-sr-only", !shown);
     const sel = model.get("selected") || [];
     // an edit changes numbers, not tables: then only the cells whose text changed are touched
-    const key = JSON.stringify([panels, captions, shown, sel, active]);
+    const key = tableKey();
     if (key === layoutKey) {
       for (const [td, name, r, c] of cells) {
         const text = value(Z, limits, name, r, c);
@@ -116,8 +121,16 @@ function render({ model, el: root }) {
     e.stopPropagation(); // not JupyterLab's notebook shortcuts
   }
 
+  // After the figure has drawn an update. New numbers in the same tables (an edit: a few dozen
+  // texts, under a millisecond) are written at once, so a screen reader reads what the figure shows
+  // as soon as it shows it; new tables (a resize, a new net) are built when the page is idle, so
+  // they never delay what the room sees.
   let pending = null;
-  function later() {
+  function afterPlot() {
+    if (gd && gd.data && gd.data[0] && gd.data[0].meta && tableKey() === layoutKey) {
+      build();
+      return;
+    }
     if (pending !== null) return;
     const run = () => { pending = null; build(); };
     pending = window.requestIdleCallback ? window.requestIdleCallback(run, { timeout: 400 }) : setTimeout(run, 50);
@@ -128,8 +141,7 @@ function render({ model, el: root }) {
     const found = explorer && explorer.querySelector(".js-plotly-plot");
     if (found && found.on && found !== gd) {
       gd = found;
-      // after the figure has painted, not inside its redraw: the tables never delay what the room sees
-      gd.on("plotly_afterplot", later);
+      gd.on("plotly_afterplot", afterPlot);
       build();
     }
     return Boolean(gd);
