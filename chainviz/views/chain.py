@@ -306,9 +306,11 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
     v = values[rr, cc]  # printed from the exact values: rounding twice (3 digits, then 2 decimals) can be off
     colours = (theme.label_colours(v / scale[rr, cc], 1.0) if opts.free_limits
                else theme.label_colours(v, shared))
+    # meta.drawn_by: a live figure's front end draws these texts itself and rewrites only those an
+    # edit changed (chainviz/_static/figure_loader.js); plotly.js draws them everywhere else
     labels = dict(type="scatter", name="labels", mode="text", x=cc.tolist(), y=rr.tolist(),
                   text=label_text(v, cell >= 3.4 * fs, cell, label_size).tolist(), hoverinfo="skip", showlegend=False,
-                  textfont=dict(size=max(1.0, round(label_size, 1)), color=colours.tolist()))
+                  textfont=dict(size=max(1.0, round(label_size, 1)), color=colours.tolist()), meta={"drawn_by": "page"})
 
     # -- words: panel titles, "·" and "=" between factors, band headings -------------------------
     words = [_title(L.titles[slot], boxes[slot], cell, fs, bool(p.get("live"))) for slot, p in shown.items()]

@@ -9,6 +9,10 @@ cost about 20 ms per edit, a third of the explorer's edit → DOM time
 Words come in two traces: ``words``, which change only with the net's shape and the
 options, and ``live words``, which quote numbers of the state (``at z₁ = (…)``,
 ``L = 0.3275``). An edit then re-sends only the short live texts, not every title.
+
+A live figure's front end draws both itself (``meta.drawn_by``, see
+``chainviz/_static/figure_loader.js``): even updated in place, plotly.js restyles every text
+point on every full redraw.
 """
 
 from __future__ import annotations
@@ -50,5 +54,5 @@ def word_traces(words: list[Word], colour: str) -> list[dict]:
             y=[round(w.y, 4) for w in group], text=[w.text for w in group],
             textposition=[_POSITION[w.anchor] for w in group],
             textfont=dict(size=[round(w.size, 1) for w in group], color=colour),
-            cliponaxis=False, hoverinfo="skip", showlegend=False))
+            cliponaxis=False, hoverinfo="skip", showlegend=False, meta={"drawn_by": "page"}))
     return out

@@ -208,9 +208,12 @@ JS_SVG_TEXTS = rf"""(gd) => {{ {JS_COLOURS}
         for (let a = t; a && a !== gd; a = a.parentElement) alpha *= parseFloat(getComputedStyle(a).opacity);
         const fill = rgba(cs.fill);
         // the "words" text traces (titles, ticks: chainviz.views.words) are on the paper, not on cells
+        // (drawn by plotly.js in a g.trace, or by the figure's front end in a g.cv-page-text)
         const trace = t.closest('g.trace'), d = trace && trace.__data__ && trace.__data__[0];
-        const words = !!(d && d.trace && ['words', 'live words'].includes(d.trace.name));
-        const onCell = !words && !!t.closest('g.heatmap-label, .textpoint');
+        const here = t.closest('g.cv-page-text');
+        const name = here ? here.dataset.name : d && d.trace && d.trace.name;
+        const words = ['words', 'live words'].includes(name);
+        const onCell = !words && !!t.closest('g.heatmap-label, .textpoint, g.cv-page-text');
         // a printed number: digits, signs, a decimal point, an exponent (1e-3, 10⁶, 2.04×10⁸), no words
         const number = /\d|[⁰¹²³⁴⁵⁶⁷⁸⁹]/.test(t.textContent) && !/[A-DF-Za-df-z]/.test(t.textContent);
         return {{ k, text: t.textContent, onCell, number, fill: fill.slice(0, 3), alpha: alpha * fill[3],

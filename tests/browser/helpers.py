@@ -413,10 +413,13 @@ JS_FIGURE = "(root, index) => document.querySelectorAll(root + ' .js-plotly-plot
 #: blanks, ``labels`` the numbers drawn on it in reading order. A plain heatmap's labels are
 #: its own ``texttemplate`` texts; a packed trace's are the texts plotly drew for the figure's
 #: text-only scatter traces (chainviz's "labels" trace: ``mode: "text"`` on the same axes;
-#: not its "words" traces, the titles and ticks: :mod:`chainviz.views.words`),
+#: not its "words" traces, the titles and ticks: :mod:`chainviz.views.words`), whether plotly.js
+#: drew them or the figure's front end did (``g.cv-page-text``, see
+#: ``chainviz/_static/figure_loader.js``; its ``<text>`` x/y are the text point, as plotly's),
 #: plus any heatmap label texts, each mapped back to its grid cell through the axes and so
 #: to the panel it is drawn on.
 JS_ITEMS = """(gd) => {
+    const TEXT_POINT = '.textpoint text, g.cv-page-text > text';
     const out = [];
     const fl = gd._fullLayout || {};
     const axis = (id) => fl[id.charAt(0) + 'axis' + id.slice(1)];
@@ -444,11 +447,12 @@ JS_ITEMS = """(gd) => {
         const hm = drawn('.heatmaplayer g.hm', k);
         let texts = hm ? cellTexts(Array.from(hm.querySelectorAll('g.heatmap-label text')), xa, ya) : [];
         (gd.data || []).forEach((s, j) => {
-            if ((s.type || 'scatter') !== 'scatter' || s.mode !== 'text' || s.visible === false
+            const here = gd.querySelector(`g.cv-page-text[data-trace="${j}"]`);
+            if ((s.type || 'scatter') !== 'scatter' || s.mode !== 'text' || (s.visible === false && !here)
                 || s.name === 'words' || s.name === 'live words'  // titles and ticks, not cells' numbers
                 || (s.xaxis || 'x') !== base.xaxis || (s.yaxis || 'y') !== base.yaxis) return;
-            const g = drawn('.scatterlayer g.trace', j);
-            if (g) texts = texts.concat(cellTexts(Array.from(g.querySelectorAll('.textpoint text')), xa, ya));
+            const g = here || drawn('.scatterlayer g.trace', j);
+            if (g) texts = texts.concat(cellTexts(Array.from(g.querySelectorAll(TEXT_POINT)), xa, ya));
         });
         // a typed array (float32, see chainviz.views.style.typed_array) as plotly decoded it;
         // 6 significant digits give back the decimals chainviz sent (it rounds to 3)
@@ -599,7 +603,8 @@ def rendered_panels(page: Page, root: str = ".jp-Notebook") -> list[dict]:
             return {
                 heatmap: gd.querySelectorAll('.heatmaplayer g.hm image').length,
                 bar: gd.querySelectorAll('.barlayer g.trace').length,
-                scatter: gd.querySelectorAll('.scatterlayer g.trace').length,
+                scatter: gd.querySelectorAll('.scatterlayer g.trace').length  // drawn by plotly.js, or by the front end:
+                    + Array.from(gd.querySelectorAll('g.cv-page-text')).filter(g => g.childElementCount).length,
                 labels: gd.querySelectorAll('g.heatmap-label text').length,
                 width: r.width, height: r.height,
             };
@@ -986,17 +991,19 @@ JS_LAYOUT = r"""(root) => {
             clip: clipOf(el) }));
     });
     const img = gd.querySelector('.imagelayer image, g.layer-above image');
-    // titles, headings and ticks drawn as the "words" text traces (chainviz.views.words)
+    // titles, headings and ticks drawn as the "words" text traces (chainviz.views.words), by plotly.js
+    // or by the figure's front end
     const words = Array.from(gd.querySelectorAll('.scatterlayer g.trace'))
         .filter(t => t.__data__ && t.__data__[0] && ['words', 'live words'].includes(t.__data__[0].trace.name))
-        .flatMap(t => Array.from(t.querySelectorAll('.textpoint text')));
+        .flatMap(t => Array.from(t.querySelectorAll('.textpoint text')))
+        .concat(Array.from(gd.querySelectorAll('g.cv-page-text[data-name="words"] > text, g.cv-page-text[data-name="live words"] > text')));
     return {
         root: box(root.getBoundingClientRect()), figure: box(g), clip: clipOf(gd), panels,
         colorbar: img ? box(img.getBoundingClientRect()) : null,
         annotations: Array.from(gd.querySelectorAll('g.annotation')).concat(words)
             .map(a => Object.assign(box(a.getBoundingClientRect()), { text: a.textContent })).filter(a => a.r > a.l),
         scroller, controls,
-        label_px: Array.from(gd.querySelectorAll('.textpoint text, g.heatmap-label text'))
+        label_px: Array.from(gd.querySelectorAll('.textpoint text, g.heatmap-label text, g.cv-page-text > text'))
             .filter(e => !words.includes(e)).map(e => parseFloat(getComputedStyle(e).fontSize)),
         viewport: { w: window.innerWidth, h: window.innerHeight },
     };

@@ -32,7 +32,9 @@ JS_TRACES = f"""(root) => {{
     const drawn = Array.from(gd.querySelectorAll('.scatterlayer g.trace'));
     return gd.data.filter(t => (t.type || 'scatter') === 'scatter').map((t, k) => {{
         const g = drawn.find(e => e.__data__ && e.__data__[0] && e.__data__[0].trace.name === t.name);
-        return [t.name, t.x ? t.x.length : 0, g ? g.querySelectorAll('.textpoint').length : 0];
+        const here = gd.querySelector(`g.cv-page-text[data-name="${{t.name}}"]`);  // drawn by the front end
+        return [t.name, t.x ? t.x.length : 0,
+                here ? here.querySelectorAll('text').length : g ? g.querySelectorAll('.textpoint').length : 0];
     }});
 }}"""
 
