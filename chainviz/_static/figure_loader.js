@@ -204,7 +204,7 @@ const decode = (s) => s.replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (e) => ENTITIES[
 // Decided once, when plotly.js is first given the figure: a trace asking to be drawn here whose
 // texts use only the markup drawn here. plotly.js is told it is invisible, and it is marked.
 function drawsItself(trace) {
-  if (!drawnByPage(trace) || (trace.type || "scatter") !== "scatter" || !/text/.test(trace.mode || "")) return false;
+  if (!drawnByPage(trace) || (trace.type || "scatter") !== "scatter" || trace.mode !== "text") return false;
   const texts = Array.isArray(trace.text) ? trace.text : [trace.text];
   return texts.every((s) => s === undefined || s === null || !FOREIGN.test(String(s)));
 }
@@ -250,8 +250,9 @@ function drawText(el, x, y, text, position, size) {
   setAttr(el, "x", x);
   setAttr(el, "y", y);
   setAttr(el, "text-anchor", anchor);
-  if (el.__cvText === text) return; // the lines are as drawn; the point may have moved
-  el.__cvText = text;
+  const key = `${text}\n${size}\n${v}`;
+  if (el.__cvDrawn === key) return; // the lines are as drawn; the point may have moved
+  el.__cvDrawn = key;
   const parts = lines(text);
   const span = (1 + (parts.length - 1) * LINE_SPACING) * size;
   el.__cvShift = 0.75 * size + (v - 1) * span / 2; // the first baseline below the point (px)

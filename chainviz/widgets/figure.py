@@ -158,7 +158,29 @@ class LiveFigure(FigureWidget):
         for name, current in (("_widget_data", self._data), ("_widget_layout", self._layout)):
             if name in state:
                 state[name] = self.trait_metadata(name, "to_json")(current, self)
+        if key is None and "_py2js_update" in state:  # the whole state: the last update is in the
+            state["_py2js_update"] = None  # figure above, not to be applied twice
         return state
+
+    def _send_update_msg(self, restyle_data, relayout_data, trace_indexes=None, source_view_id=None):
+        """plotly's update message, sent as one comm message instead of four.
+
+        plotly sends the two edit ids, then the update, then the update again set to ``None``
+        (so that an identical later update would still be a change). Each message is a kernel
+        send, a server hop and a model update in the page, the first two before the figure can
+        start to redraw. Here the ids travel in the update's own message, and no reset follows:
+        the update carries its edit ids, so no two updates are equal. Nothing waits on plotly's
+        "edit in process" flags: its view no longer answers with deltas (figure_loader.js).
+        """
+        trace_indexes = self._normalize_trace_indexes(trace_indexes)
+        with self.hold_sync():
+            self._last_trace_edit_id += 1
+            self._last_layout_edit_id += 1
+            self._py2js_update = {
+                "style_data": restyle_data, "layout_data": relayout_data, "style_traces": trace_indexes,
+                "trace_edit_id": self._last_trace_edit_id, "layout_edit_id": self._last_layout_edit_id,
+                "source_view_id": source_view_id,
+            }
 
     def _cv_send_bundle(self, _widget, content, _buffers) -> None:
         """Answer a page that could not fetch the bundle from the server (once per page)."""

@@ -136,7 +136,7 @@ def test_live_figure_rejects_an_unknown_transport():
         LiveFigure(heatmap(), {}, plotlyjs="cdn")
 
 
-# -- after the first message: the same messages as plotly's own widget ------------------------
+# -- after the first message: plotly's own updates, one message each -------------------------
 def _edit(fig):
     with fig.batch_update():
         fig.data[0].z = [[9.0, 8.0], [7.0, 6.0]]
@@ -144,20 +144,35 @@ def _edit(fig):
         fig.layout.update({"xaxis2": {"domain": [0.5, 1.0]}})
 
 
-def test_edits_send_what_plotlys_figurewidget_sends(comms):
+def test_an_edit_sends_plotlys_update_in_one_message(comms):
+    """plotly's FigureWidget sends four messages per update (the two edit ids, the update, the
+    update reset to None); ours sends the same update and ids in one."""
     config.plotlyjs = "shared"
     ours = new_figure(heatmap(), {"height": 300})
     theirs = go.FigureWidget(data=heatmap(), layout={"height": 300})
     n_ours, n_theirs = len(comm_of(ours, comms).sent), len(comm_of(theirs, comms).sent)
     _edit(ours)
     _edit(theirs)
-    sent_ours = comm_of(ours, comms).sent[n_ours:]
-    sent_theirs = comm_of(theirs, comms).sent[n_theirs:]
-    assert [m for m, _ in sent_ours] == [m for m, _ in sent_theirs]
-    updates = [m["state"]["_py2js_update"] for m, _ in sent_ours if m["state"].get("_py2js_update")]
-    assert len(updates) == 1  # one batch, one message
-    assert updates[0]["style_data"]["z"] == [[[9.0, 8.0], [7.0, 6.0]]]
-    assert updates[0]["layout_data"]["title.text"] == "edited"
+    sent_ours = [m for m, _ in comm_of(ours, comms).sent[n_ours:]]
+    sent_theirs = [m for m, _ in comm_of(theirs, comms).sent[n_theirs:]]
+    assert [sorted(m["state"]) for m in sent_theirs] == [
+        ["_last_trace_edit_id"], ["_last_layout_edit_id"], ["_py2js_update"], ["_py2js_update"]]
+    assert len(sent_ours) == 1
+    state = sent_ours[0]["state"]
+    assert sorted(state) == ["_last_layout_edit_id", "_last_trace_edit_id", "_py2js_update"]
+    update = next(m["state"]["_py2js_update"] for m in sent_theirs if m["state"].get("_py2js_update"))
+    assert state["_py2js_update"] == update
+    assert update["style_data"]["z"] == [[[9.0, 8.0], [7.0, 6.0]]]
+    assert update["layout_data"]["title.text"] == "edited"
+    assert state["_last_trace_edit_id"] == update["trace_edit_id"]
+    # the next update is one message too, with the next ids; none resets the last one
+    with ours.batch_update():
+        ours.data[0].z = [[1.0, 2.0], [3.0, 4.0]]
+    last = [m for m, _ in comm_of(ours, comms).sent[n_ours + 1:]]
+    assert len(last) == 1 and last[0]["state"]["_last_trace_edit_id"] == state["_last_trace_edit_id"] + 1
+    # a page that connects later draws the figure as it is, and applies no update again
+    assert ours.get_state()["_py2js_update"] is None
+    assert ours.get_state()["_widget_data"][0]["z"] == [[1.0, 2.0], [3.0, 4.0]]
 
 
 def test_a_click_in_the_page_reaches_on_click(comms):
