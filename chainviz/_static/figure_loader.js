@@ -153,8 +153,9 @@ function forPlotly(model) {
     if (raw === null || typeof raw !== "object") return raw;
     if (!read.has(raw)) {
       let value = raw;
-      if (name.startsWith("_py2js_")) value = unmarked(raw);
+      if (name.startsWith("_py2js_")) value = withNotesHandedOver(unmarked(raw), ["layout_data", "relayout_data"]);
       else if (name === "_widget_data" && Array.isArray(raw) && raw.some(drawsItself)) value = raw.map(handedOver);
+      else if (name === "_widget_layout") value = withNotesHandedOver(raw, null);
       read.set(raw, value);
     }
     return read.get(raw);
@@ -207,6 +208,25 @@ function drawsItself(trace) {
   if (!drawnByPage(trace) || (trace.type || "scatter") !== "scatter" || trace.mode !== "text") return false;
   const texts = Array.isArray(trace.text) ? trace.text : [trace.text];
   return texts.every((s) => s === undefined || s === null || !FOREIGN.test(String(s)));
+}
+
+// An annotation named PAGE_NOTE is drawn here too (chainviz's colour-scale ticks): plotly.js draws
+// every annotation twice on each full redraw, measuring its box with a forced layout each time.
+const PAGE_NOTE = "drawn by page";
+const pageNote = (note) => Boolean(note && note.name === PAGE_NOTE);
+const noteHandedOver = (note) => (pageNote(note) ? Object.assign({}, note, { visible: false }) : note);
+
+// `value` (a layout, or under `keys` a message's layout part) with its page annotations invisible
+function withNotesHandedOver(value, keys) {
+  const hand = (layout) =>
+    layout && Array.isArray(layout.annotations) && layout.annotations.some(pageNote)
+      ? Object.assign({}, layout, { annotations: layout.annotations.map(noteHandedOver) })
+      : layout;
+  if (!value || typeof value !== "object") return value;
+  if (keys === null) return hand(value);
+  const out = Object.assign({}, value);
+  for (const key of keys) if (out[key]) out[key] = hand(out[key]);
+  return out;
 }
 
 const HERE = "drawn_here";
@@ -275,6 +295,7 @@ function drawPageTexts(gd) {
   const layout = gd._fullLayout;
   const paper = layout && layout._paper && layout._paper.node();
   if (!paper || !Array.isArray(gd.data)) return;
+  drawPageNotes(gd, layout, paper);
   gd.data.forEach((trace, k) => {
     let g = paper.querySelector(`:scope > g.cv-page-text[data-trace="${k}"]`);
     if (!drawnHere(trace)) {
@@ -320,6 +341,57 @@ function drawPageTexts(gd) {
         setAttr(line, "x", x);
         setAttr(line, "y", shift);
       }
+    }
+  });
+}
+
+// The page annotations, in one group over the whole figure (annotation positions are in px of the
+// figure): the text box is anchored as plotly anchors it, inside its 1 px border and 1 px padding.
+const NOTE_BORDER = 2; // px
+function drawPageNotes(gd, layout, paper) {
+  const notes = ((gd.layout && gd.layout.annotations) || []).filter(pageNote);
+  let g = paper.querySelector(':scope > g.cv-page-text[data-name="annotations"]');
+  if (!notes.length) {
+    if (g) g.remove();
+    return;
+  }
+  if (!g) {
+    g = document.createElementNS(SVG, "g");
+    g.setAttribute("class", "cv-page-text");
+    g.setAttribute("data-name", "annotations");
+    g.style.pointerEvents = "none";
+    const groups = paper.querySelectorAll(":scope > .cartesianlayer, :scope > g.cv-page-text");
+    const after = groups.length ? groups[groups.length - 1] : null;
+    paper.insertBefore(g, after ? after.nextSibling : paper.firstChild);
+  }
+  while (g.childNodes.length > notes.length) g.lastChild.remove();
+  while (g.childNodes.length < notes.length) {
+    const el = document.createElementNS(SVG, "text");
+    el.style.whiteSpace = "pre";
+    g.append(el);
+  }
+  const s = layout._size;
+  const place = (ref, v, horizontal) => {
+    if (ref === "paper" || !ref) return horizontal ? s.l + v * s.w : s.t + (1 - v) * s.h;
+    const axis = axisOf(layout, ref);
+    return axis && axis.c2p ? axis._offset + axis.c2p(v) : NaN;
+  };
+  notes.forEach((note, i) => {
+    const el = g.childNodes[i];
+    const font = note.font || {};
+    const size = Number(font.size ?? layout.font.size);
+    const h = note.xanchor === "left" ? "right" : note.xanchor === "right" ? "left" : "center";
+    const v = note.yanchor === "top" ? "bottom" : note.yanchor === "bottom" ? "top" : "middle";
+    const x = place(note.xref, note.x, true) + (h === "right" ? NOTE_BORDER : h === "left" ? -NOTE_BORDER : 0);
+    const y = place(note.yref, note.y, false) + (v === "bottom" ? NOTE_BORDER : v === "top" ? -NOTE_BORDER : 0);
+    setStyle(el, "font-family", String(font.family ?? layout.font.family));
+    setStyle(el, "font-size", `${size}px`);
+    setStyle(el, "fill", String(font.color ?? layout.font.color));
+    el.style.display = Number.isFinite(x) && Number.isFinite(y) ? "" : "none";
+    drawText(el, Math.round(x * 100) / 100, Math.round(y * 100) / 100, String(note.text ?? ""), `${v} ${h}`, size);
+    for (const line of el.childNodes) {
+      setAttr(line, "x", Math.round(x * 100) / 100);
+      setAttr(line, "y", Math.round((y + el.__cvShift) * 100) / 100);
     }
   });
 }

@@ -111,6 +111,11 @@ class _Layout:
     tops: list
 
 
+#: the ``name`` of an annotation that a live figure's front end draws itself
+#: (``chainviz/_static/figure_loader.js``); plotly.js draws it everywhere else
+PAGE_NOTE = "drawn by page"
+
+
 def _scale_ticks(shared: float) -> tuple[str, str, str]:
     """The shared colour scale's three tick labels, top to bottom."""
     return short(shared, 2), "0", short(-shared, 2)
@@ -330,9 +335,12 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         images.append(dict(source=grid.colour_bar_image(style.COLORSCALE), xref="paper", yref="paper", x=x,
                            y=y1, sizex=12 / plot_w, sizey=length, xanchor="left", yanchor="top",
                            sizing="stretch", layer="above"))
-        # annotations, not words: plotly hides a text trace's points outside its axes' range
+        # annotations, not words: plotly hides a text trace's points outside its axes' range. Named
+        # PAGE_NOTE, a live figure's front end draws them (plotly.js draws every annotation twice
+        # on every full redraw, measuring each with a forced layout); a static export leaves them
+        # to plotly.js
         for text, y, anchor in zip(_scale_ticks(shared), (y1, y1 - length / 2, y1 - length), ("top", "middle", "bottom")):
-            annotations.append(dict(text=text, x=x + 15 / plot_w, y=y, xref="paper", yref="paper",
+            annotations.append(dict(text=text, x=x + 15 / plot_w, y=y, xref="paper", yref="paper", name=PAGE_NOTE,
                                     xanchor="left", yanchor=anchor, showarrow=False, font=dict(size=fs - 2)))
 
     if previous is not None:

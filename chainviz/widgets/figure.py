@@ -5,19 +5,21 @@ is shipped to the browser is decided here and nowhere else (the setting is
 :mod:`chainviz.config`'s ``plotlyjs``; :mod:`chainviz.widgets.plotly_bundle` finds
 and serves the bundle).
 
-:class:`LiveFigure` is plotly's ``FigureWidget`` with three changes, all in how it
+:class:`LiveFigure` is plotly's ``FigureWidget`` with four changes, all in how it
 reaches the page; everything Python sees (``batch_update``, trace and layout
 properties, ``on_click``) is plotly's own:
 
-- its anywidget module is ``chainviz/_static/figure_loader.js`` (~12 KB), which
+- its anywidget module is ``chainviz/_static/figure_loader.js`` (~15 KB), which
   imports plotly's widget bundle once per page instead of receiving 5 MB per figure;
 - its comm opens only once the figure is complete, so traces, layout and config
   travel in the model's first message. plotly's own ``FigureWidget`` opens its comm
   first and sends them in a second message, which anywidget drops when compiling
   the module took more than 2 s (a blank figure on a busy machine);
 - its front end draws the text traces marked ``meta={"drawn_by": "page"}`` (the words and
-  the numbers on the cells) itself, writing only the texts an edit changed: plotly.js
-  restyles every text point on each full redraw, and every edit is one.
+  the numbers on the cells) and the annotations named ``"drawn by page"`` (the colour
+  scale's ticks) itself, writing only the texts an edit changed: plotly.js restyles every
+  text point and draws every annotation twice on each full redraw, and every edit is one;
+- its updates travel in one comm message each, not four (:meth:`LiveFigure._send_update_msg`).
 """
 
 from __future__ import annotations

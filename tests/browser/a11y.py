@@ -212,7 +212,7 @@ JS_SVG_TEXTS = rf"""(gd) => {{ {JS_COLOURS}
         const trace = t.closest('g.trace'), d = trace && trace.__data__ && trace.__data__[0];
         const here = t.closest('g.cv-page-text');
         const name = here ? here.dataset.name : d && d.trace && d.trace.name;
-        const words = ['words', 'live words'].includes(name);
+        const words = ['words', 'live words', 'annotations'].includes(name);
         const onCell = !words && !!t.closest('g.heatmap-label, .textpoint, g.cv-page-text');
         // a printed number: digits, signs, a decimal point, an exponent (1e-3, 10⁶, 2.04×10⁸), no words
         const number = /\d|[⁰¹²³⁴⁵⁶⁷⁸⁹]/.test(t.textContent) && !/[A-DF-Za-df-z]/.test(t.textContent);

@@ -604,7 +604,7 @@ def rendered_panels(page: Page, root: str = ".jp-Notebook") -> list[dict]:
                 heatmap: gd.querySelectorAll('.heatmaplayer g.hm image').length,
                 bar: gd.querySelectorAll('.barlayer g.trace').length,
                 scatter: gd.querySelectorAll('.scatterlayer g.trace').length  // drawn by plotly.js, or by the front end:
-                    + Array.from(gd.querySelectorAll('g.cv-page-text')).filter(g => g.childElementCount).length,
+                    + Array.from(gd.querySelectorAll('g.cv-page-text[data-trace]')).filter(g => g.childElementCount).length,
                 labels: gd.querySelectorAll('g.heatmap-label text').length,
                 width: r.width, height: r.height,
             };
@@ -996,7 +996,9 @@ JS_LAYOUT = r"""(root) => {
     const words = Array.from(gd.querySelectorAll('.scatterlayer g.trace'))
         .filter(t => t.__data__ && t.__data__[0] && ['words', 'live words'].includes(t.__data__[0].trace.name))
         .flatMap(t => Array.from(t.querySelectorAll('.textpoint text')))
-        .concat(Array.from(gd.querySelectorAll('g.cv-page-text[data-name="words"] > text, g.cv-page-text[data-name="live words"] > text')));
+        .concat(Array.from(gd.querySelectorAll('g.cv-page-text[data-name="words"] > text, g.cv-page-text[data-name="live words"] > text')))
+        // and the colour scale's ticks: annotations, by plotly.js (g.annotation) or by the front end
+        .concat(Array.from(gd.querySelectorAll('g.cv-page-text[data-name="annotations"] > text')));
     return {
         root: box(root.getBoundingClientRect()), figure: box(g), clip: clipOf(gd), panels,
         colorbar: img ? box(img.getBoundingClientRect()) : null,

@@ -781,6 +781,8 @@ def test_the_panels_as_tables_follow_an_edit(page):
 # -- who draws the words and numbers --------------------------------------------------------------
 JS_TEXTS = """(gd) => ({
     plotly: gd.querySelectorAll('.scatterlayer .textpoint text').length,
+    plotly_notes: Array.from(gd.querySelectorAll('g.annotation'), a => a.textContent),
+    notes: gd.layout.annotations.filter(a => a.name === 'drawn by page').map(a => a.text),
     page: Object.fromEntries(Array.from(gd.querySelectorAll('g.cv-page-text'),
                                         g => [g.dataset.name, Array.from(g.children, t => t.textContent)])),
     data: Object.fromEntries(gd.data.filter(t => (t.type || 'scatter') === 'scatter' && t.mode === 'text')
@@ -789,13 +791,16 @@ JS_TEXTS = """(gd) => ({
 
 
 def test_the_words_and_numbers_are_drawn_by_the_front_end_and_by_plotly_in_an_export(page, tmp_path):
-    """plotly.js restyles every text point on every full redraw, and every edit is one (18 of
-    its 22 ms per edit). In the notebook the figure's front end draws the explorer's words and
-    numbers, and plotly.js draws no text point; a static export has no such front end, and there
-    plotly.js draws the same texts."""
+    """plotly.js restyles every text point and draws every annotation twice on every full
+    redraw, and every edit is one (18 of its 22 ms per edit were the text points). In the notebook
+    the figure's front end draws the explorer's words, numbers and colour-scale ticks, and
+    plotly.js draws none of them; a static export has no such front end, and there plotly.js
+    draws the same texts."""
     reset(page)
     drawn = figure_locator(page).evaluate(JS_TEXTS)
     assert drawn["plotly"] == 0, f"plotly.js drew {drawn['plotly']} text points"
+    assert drawn["plotly_notes"] == [], f"plotly.js drew the annotations {drawn['plotly_notes']}"
+    assert len(drawn["notes"]) == 3 and drawn["page"].get("annotations") == drawn["notes"]  # the scale's ticks
     assert set(drawn["data"]) == {"labels", "words", "live words"}
     for name, texts in drawn["data"].items():
         plain = [re.sub(r"<br>|</?b>", "", s) for s in texts]  # as read: the lines and runs joined
@@ -811,6 +816,7 @@ def test_the_words_and_numbers_are_drawn_by_the_front_end_and_by_plotly_in_an_ex
         frozen.close()
     assert exported["page"] == {}
     assert exported["plotly"] == sum(len(v) for v in exported["data"].values()) > 80, exported
+    assert exported["plotly_notes"] == exported["notes"] and len(exported["notes"]) == 3, exported
 
 
 def test_the_hidden_tables_hold_an_edits_numbers_as_the_figure_draws_them(page):

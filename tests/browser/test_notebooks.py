@@ -160,7 +160,7 @@ def test_notebook_runs_and_renders_every_panel(nb_name, lab_server, page):
                             heatmap: gd.querySelectorAll('.heatmaplayer g.hm image').length,
                             bar: gd.querySelectorAll('.barlayer g.trace').length,
                             scatter: gd.querySelectorAll('.scatterlayer g.trace').length  // drawn by plotly.js, or by the front end:
-                    + Array.from(gd.querySelectorAll('g.cv-page-text')).filter(g => g.childElementCount).length,
+                    + Array.from(gd.querySelectorAll('g.cv-page-text[data-trace]')).filter(g => g.childElementCount).length,
                             labels: gd.querySelectorAll('g.heatmap-label text').length,
                         };
                         return keys.every(k => got[k] === want[i][k]);
