@@ -129,6 +129,8 @@ function replayable(model) {
 // undefined); a view drawn after such an update (a figure updated before it was first drawn, or
 // drawn again when a notebook re-attaches its output) then finds those properties missing: a
 // trace's x, and its points are gone. Updates are handed over with the markers read as undefined.
+// The figure, its layout and its updates also reach plotly.js with the traces and annotations this
+// module draws itself made invisible (see drawPageTexts).
 const UNDEFINED = "_undefined_";
 
 function unmarked(value) {
