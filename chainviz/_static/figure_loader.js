@@ -264,33 +264,67 @@ function setStyle(el, name, value) {
   if (el.style.getPropertyValue(name) !== value) el.style.setProperty(name, value);
 }
 
-// One text point: a <text> at the point (x, y) holding a <tspan> per line, placed as plotly's
-// Drawing.textPointPosition places a text point with no marker.
-function drawText(el, x, y, text, position, size) {
+const px = (v) => Math.round(v * 100) / 100;
+
+// One text point: a <text> at the point (x, y) in `font` ({family, size, color}) holding a <tspan>
+// per line, placed as plotly's Drawing.textPointPosition places a text point with no marker: each
+// line at the point, shifted down to its baseline (plotly's group transform).
+function drawText(el, x, y, text, position, font) {
   const v = position.includes("top") ? -1 : position.includes("bottom") ? 1 : 0;
   const anchor = position.includes("left") ? "end" : position.includes("right") ? "start" : "middle";
-  setAttr(el, "x", x);
-  setAttr(el, "y", y);
+  const size = font.size;
+  setStyle(el, "font-family", font.family);
+  setStyle(el, "font-size", `${size}px`);
+  setStyle(el, "fill", font.color);
+  el.style.display = Number.isFinite(x) && Number.isFinite(y) ? "" : "none";
+  setAttr(el, "x", px(x));
+  setAttr(el, "y", px(y));
   setAttr(el, "text-anchor", anchor);
   const key = `${text}\n${size}\n${v}`;
-  if (el.__cvDrawn === key) return; // the lines are as drawn; the point may have moved
-  el.__cvDrawn = key;
-  const parts = lines(text);
-  const span = (1 + (parts.length - 1) * LINE_SPACING) * size;
-  el.__cvShift = 0.75 * size + (v - 1) * span / 2; // the first baseline below the point (px)
-  el.replaceChildren(...parts.map((runs, k) => {
-    const line = document.createElementNS(SVG, "tspan");
-    line.setAttribute("class", "line");
-    line.setAttribute("dy", `${k * LINE_SPACING}em`);
-    for (const run of runs) {
-      const r = document.createElementNS(SVG, "tspan");
-      if (run.bold) r.style.fontWeight = "bold";
-      if (run.italic) r.style.fontStyle = "italic";
-      r.textContent = run.text;
-      line.append(r);
-    }
-    return line;
-  }));
+  if (el.__cvDrawn !== key) { // else the lines are as drawn; the point may have moved
+    el.__cvDrawn = key;
+    const parts = lines(text);
+    const span = (1 + (parts.length - 1) * LINE_SPACING) * size;
+    el.__cvShift = 0.75 * size + (v - 1) * span / 2; // the first baseline below the point (px)
+    el.replaceChildren(...parts.map((runs, k) => {
+      const line = document.createElementNS(SVG, "tspan");
+      line.setAttribute("class", "line");
+      line.setAttribute("dy", `${k * LINE_SPACING}em`);
+      for (const run of runs) {
+        const r = document.createElementNS(SVG, "tspan");
+        if (run.bold) r.style.fontWeight = "bold";
+        if (run.italic) r.style.fontStyle = "italic";
+        r.textContent = run.text;
+        line.append(r);
+      }
+      return line;
+    }));
+  }
+  for (const line of el.childNodes) {
+    setAttr(line, "x", px(x));
+    setAttr(line, "y", px(y + el.__cvShift));
+  }
+}
+
+// The group `g` (made with `attrs` if there is none yet, in drawing order, right above plotly's
+// traces), holding `n` <text>s.
+function pageGroup(paper, g, attrs, n) {
+  if (!g) {
+    g = document.createElementNS(SVG, "g");
+    g.setAttribute("class", "cv-page-text");
+    for (const [name, value] of Object.entries(attrs)) g.setAttribute(name, value);
+    g.style.pointerEvents = "none";
+    const groups = paper.querySelectorAll(":scope > .cartesianlayer, :scope > g.cv-page-text");
+    const after = groups.length ? groups[groups.length - 1] : null;
+    paper.insertBefore(g, after ? after.nextSibling : paper.firstChild);
+  }
+  while (g.childNodes.length > n) g.lastChild.remove();
+  while (g.childNodes.length < n) {
+    const el = document.createElementNS(SVG, "text");
+    el.style.whiteSpace = "pre";
+    g.append(el);
+  }
+  return g;
 }
 
 function drawPageTexts(gd) {
@@ -299,51 +333,22 @@ function drawPageTexts(gd) {
   if (!paper || !Array.isArray(gd.data)) return;
   drawPageNotes(gd, layout, paper);
   gd.data.forEach((trace, k) => {
-    let g = paper.querySelector(`:scope > g.cv-page-text[data-trace="${k}"]`);
+    const found = paper.querySelector(`:scope > g.cv-page-text[data-trace="${k}"]`);
     if (!drawnHere(trace)) {
-      if (g) g.remove();
+      if (found) found.remove();
       return;
     }
     const xid = trace.xaxis || "x", yid = trace.yaxis || "y";
     const xa = axisOf(layout, xid), ya = axisOf(layout, yid);
     if (!xa || !ya || !xa.c2p || !ya.c2p) return;
-    if (!g) {
-      g = document.createElementNS(SVG, "g");
-      g.setAttribute("class", "cv-page-text");
-      g.setAttribute("data-trace", String(k));
-      g.setAttribute("data-name", trace.name || "");
-      g.setAttribute("data-axes", xid + yid);
-      g.style.pointerEvents = "none";
-      // in trace order, right above plotly's traces
-      const groups = paper.querySelectorAll(":scope > .cartesianlayer, :scope > g.cv-page-text");
-      const after = groups.length ? groups[groups.length - 1] : null;
-      paper.insertBefore(g, after ? after.nextSibling : paper.firstChild);
-    }
-    setAttr(g, "transform", `translate(${xa._offset},${ya._offset})`);
     const xs = trace.x || [], ys = trace.y || [], font = trace.textfont || {};
-    const n = Math.min(xs.length, ys.length);
-    while (g.childNodes.length > n) g.lastChild.remove();
-    while (g.childNodes.length < n) {
-      const el = document.createElementNS(SVG, "text");
-      el.style.whiteSpace = "pre";
-      g.append(el);
-    }
-    for (let i = 0; i < n; i++) {
-      const el = g.childNodes[i];
-      const size = Number(at(font.size, i, layout.font.size));
-      const x = Math.round(xa.c2p(xs[i]) * 100) / 100;
-      const y = Math.round(ya.c2p(ys[i]) * 100) / 100;
-      setStyle(el, "font-family", String(at(font.family, i, layout.font.family)));
-      setStyle(el, "font-size", `${size}px`);
-      setStyle(el, "fill", String(at(font.color, i, layout.font.color)));
-      drawText(el, x, y, String(at(trace.text, i, "") ?? ""), String(at(trace.textposition, i, "middle center")), size);
-      // each line at the point, shifted down to its baseline (plotly's group transform)
-      const shift = Math.round((y + el.__cvShift) * 100) / 100;
-      for (const line of el.childNodes) {
-        setAttr(line, "x", x);
-        setAttr(line, "y", shift);
-      }
-    }
+    const g = pageGroup(paper, found, { "data-trace": String(k), "data-name": trace.name || "", "data-axes": xid + yid },
+                        Math.min(xs.length, ys.length));
+    setAttr(g, "transform", `translate(${xa._offset},${ya._offset})`);
+    g.childNodes.forEach((el, i) => drawText(el, xa.c2p(xs[i]), ya.c2p(ys[i]), String(at(trace.text, i, "") ?? ""),
+      String(at(trace.textposition, i, "middle center")), {
+        family: String(at(font.family, i, layout.font.family)), size: Number(at(font.size, i, layout.font.size)),
+        color: String(at(font.color, i, layout.font.color)) }));
   });
 }
 
@@ -352,26 +357,12 @@ function drawPageTexts(gd) {
 const NOTE_BORDER = 2; // px
 function drawPageNotes(gd, layout, paper) {
   const notes = ((gd.layout && gd.layout.annotations) || []).filter(pageNote);
-  let g = paper.querySelector(':scope > g.cv-page-text[data-name="annotations"]');
+  const found = paper.querySelector(':scope > g.cv-page-text[data-name="annotations"]');
   if (!notes.length) {
-    if (g) g.remove();
+    if (found) found.remove();
     return;
   }
-  if (!g) {
-    g = document.createElementNS(SVG, "g");
-    g.setAttribute("class", "cv-page-text");
-    g.setAttribute("data-name", "annotations");
-    g.style.pointerEvents = "none";
-    const groups = paper.querySelectorAll(":scope > .cartesianlayer, :scope > g.cv-page-text");
-    const after = groups.length ? groups[groups.length - 1] : null;
-    paper.insertBefore(g, after ? after.nextSibling : paper.firstChild);
-  }
-  while (g.childNodes.length > notes.length) g.lastChild.remove();
-  while (g.childNodes.length < notes.length) {
-    const el = document.createElementNS(SVG, "text");
-    el.style.whiteSpace = "pre";
-    g.append(el);
-  }
+  const g = pageGroup(paper, found, { "data-name": "annotations" }, notes.length);
   const s = layout._size;
   const place = (ref, v, horizontal) => {
     if (ref === "paper" || !ref) return horizontal ? s.l + v * s.w : s.t + (1 - v) * s.h;
@@ -379,22 +370,14 @@ function drawPageNotes(gd, layout, paper) {
     return axis && axis.c2p ? axis._offset + axis.c2p(v) : NaN;
   };
   notes.forEach((note, i) => {
-    const el = g.childNodes[i];
     const font = note.font || {};
-    const size = Number(font.size ?? layout.font.size);
     const h = note.xanchor === "left" ? "right" : note.xanchor === "right" ? "left" : "center";
     const v = note.yanchor === "top" ? "bottom" : note.yanchor === "bottom" ? "top" : "middle";
     const x = place(note.xref, note.x, true) + (h === "right" ? NOTE_BORDER : h === "left" ? -NOTE_BORDER : 0);
     const y = place(note.yref, note.y, false) + (v === "bottom" ? NOTE_BORDER : v === "top" ? -NOTE_BORDER : 0);
-    setStyle(el, "font-family", String(font.family ?? layout.font.family));
-    setStyle(el, "font-size", `${size}px`);
-    setStyle(el, "fill", String(font.color ?? layout.font.color));
-    el.style.display = Number.isFinite(x) && Number.isFinite(y) ? "" : "none";
-    drawText(el, Math.round(x * 100) / 100, Math.round(y * 100) / 100, String(note.text ?? ""), `${v} ${h}`, size);
-    for (const line of el.childNodes) {
-      setAttr(line, "x", Math.round(x * 100) / 100);
-      setAttr(line, "y", Math.round((y + el.__cvShift) * 100) / 100);
-    }
+    drawText(g.childNodes[i], x, y, String(note.text ?? ""), `${v} ${h}`, {
+      family: String(font.family ?? layout.font.family), size: Number(font.size ?? layout.font.size),
+      color: String(font.color ?? layout.font.color) });
   });
 }
 

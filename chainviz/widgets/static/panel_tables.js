@@ -44,13 +44,16 @@ function render({ model, el: root }) {
     return number(v);
   }
 
+  // the figure is drawn and carries its panels
+  const figureReady = () => Boolean(gd && gd.data && gd.data[0] && gd.data[0].meta);
+
   function tableKey() {
     return JSON.stringify([gd.data[0].meta.panels || {}, model.get("captions") || {}, model.get("shown"),
                            model.get("selected") || [], active]);
   }
 
   function build() {
-    if (!gd || !gd.data || !gd.data[0] || !gd.data[0].meta) return;
+    if (!figureReady()) return;
     const trace = gd.data[0];
     const panels = trace.meta.panels || {};
     const limits = trace.meta.limits || null;
@@ -127,7 +130,7 @@ function render({ model, el: root }) {
   // they never delay what the room sees.
   let pending = null;
   function afterPlot() {
-    if (gd && gd.data && gd.data[0] && gd.data[0].meta && tableKey() === layoutKey) {
+    if (figureReady() && tableKey() === layoutKey) {
       build();
       return;
     }
