@@ -342,8 +342,14 @@ function drawPageTexts(gd) {
     const xa = axisOf(layout, xid), ya = axisOf(layout, yid);
     if (!xa || !ya || !xa.c2p || !ya.c2p) return;
     const xs = trace.x || [], ys = trace.y || [], font = trace.textfont || {};
+    // a redraw fires two events (plotly_afterplot, then plotly_update), and an edit leaves most
+    // traces as they were: a trace whose inputs are the same values and arrays is left as drawn
+    const inputs = [xs, ys, trace.text, trace.textposition, font.family, font.size, font.color, trace.name,
+      layout.font.family, layout.font.size, layout.font.color, ...[xa, ya].flatMap((a) => [a._offset, a._length, ...(a.range || [])])];
+    if (found && found.__cvInputs && inputs.every((v, i) => v === found.__cvInputs[i])) return;
     const g = pageGroup(paper, found, { "data-trace": String(k), "data-name": trace.name || "", "data-axes": xid + yid },
                         Math.min(xs.length, ys.length));
+    g.__cvInputs = inputs;
     setAttr(g, "transform", `translate(${xa._offset},${ya._offset})`);
     g.childNodes.forEach((el, i) => drawText(el, xa.c2p(xs[i]), ya.c2p(ys[i]), String(at(trace.text, i, "") ?? ""),
       String(at(trace.textposition, i, "middle center")), {

@@ -303,10 +303,9 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
     rr, cc = [], []
     for sl in labelled:
         b = boxes[sl]
-        r, c = np.mgrid[b.row:b.row + b.rows, b.col:b.col + b.cols]
-        keep = np.isfinite(shown_values[r, c])
-        rr.extend(r[keep].tolist())
-        cc.extend(c[keep].tolist())
+        r, c = np.nonzero(np.isfinite(shown_values[b.row:b.row + b.rows, b.col:b.col + b.cols]))  # row by row
+        rr.extend((r + b.row).tolist())
+        cc.extend((c + b.col).tolist())
     rr, cc = np.array(rr, dtype=int), np.array(cc, dtype=int)
     v = values[rr, cc]  # printed from the exact values: rounding twice (3 digits, then 2 decimals) can be off
     colours = (theme.label_colours(v / scale[rr, cc], 1.0) if opts.free_limits

@@ -78,13 +78,28 @@ def j_formula(s: Snapshot) -> str:
     return f"{out}Σₖ W{L}[%{{y}},k]·(∂{prev}/∂x)[k,%{{x}}]"
 
 
+# The panels of the snapshot last asked for: an edit asks three times for the same snapshot (to
+# fit the colour scale, to draw the figure, to caption the tables), and the figure waits on the
+# first two. A snapshot is a frozen value, so its identity names its panels.
+_last: tuple = (None, None, {})
+
+
 def panels(s: Snapshot, step: int | None = None) -> dict[tuple[str, str], dict]:
     """Each panel's matrix ``z``, ``title`` (plotly HTML) and ``hover`` template, keyed by slot;
     ``live`` marks a title that quotes numbers of the state (it changes with every edit).
 
     ``step`` is how many factors the backward walk-through has applied (``None``: all);
-    rows not yet reached are blank and say so.
+    rows not yet reached are blank and say so. The dict is the caller's own; the panel dicts in
+    it and their arrays are shared with later calls for the same snapshot: read them, do not
+    change them.
     """
+    global _last
+    if _last[0] is not s or _last[1] != step:
+        _last = (s, step, _panels(s, step))
+    return dict(_last[2])
+
+
+def _panels(s: Snapshot, step: int | None) -> dict[tuple[str, str], dict]:
     tr, acts = s.trace, s.net.activations
     out: dict[tuple[str, str], dict] = {}
     for f in s.factors:

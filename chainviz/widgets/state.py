@@ -204,7 +204,8 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
         for (band, col), p in P.items():
             if band not in bands or (band, col) in hide:
                 continue
-            z = np.abs(np.nan_to_num(np.atleast_2d(p["z"])))
+            z = np.abs(np.atleast_2d(p["z"]))  # a new array: blanks (NaN) may be zeroed in it
+            z[np.isnan(z)] = 0.0
             if z.size and z.max() > best:
                 i, j = np.unravel_index(int(np.argmax(z)), z.shape)
                 best = float(z.max())

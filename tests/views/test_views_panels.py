@@ -12,6 +12,7 @@ import pytest
 import chainviz as cv
 from chainviz.core.snapshot import snapshot
 from chainviz.views import panels as P
+from chainviz.views.chain import Options, figure_spec
 
 
 def snap(widths, acts, loss=None, seed=0):
@@ -59,6 +60,27 @@ def test_rows_not_yet_reached_are_blank_and_say_so():
     assert not np.isnan(panels[("rev", "W2")]["z"]).any()
     assert np.isnan(panels[("rev", "D1")]["z"]).all()
     assert "not yet computed" in panels[("rev", "D1")]["title"]
+
+
+def test_panels_asked_again_are_the_same_state_and_a_callers_changes_stay_its_own():
+    # the explorer asks for one snapshot's panels several times per edit (they are kept): a
+    # figure that hides a panel for an exercise must not hide it from the next figure, and a
+    # step asked for later is that step's
+    s = snap((3, 4, 2), ["sigmoid", "identity"])
+    hidden = figure_spec(s, Options(hidden=frozenset({("top", "J")})))
+    shown = figure_spec(s, Options())
+    for spec, hides in ((hidden, True), (shown, False)):
+        titles = " ".join(t for tr in spec["traces"] if tr.get("name") == "words" for t in tr["text"])
+        assert ("your turn" in titles) is hides
+    mine = P.panels(s)
+    mine.clear()
+    again = P.panels(s)
+    assert ("top", "J") in again
+    np.testing.assert_array_equal(again[("top", "J")]["z"], s.J)
+    assert np.isnan(P.panels(s, step=0)[("rev", "W2")]["z"]).all()
+    assert not np.isnan(P.panels(s)[("rev", "W2")]["z"]).any()
+    other = snap((3, 4, 2), ["sigmoid", "identity"], seed=1)
+    np.testing.assert_array_equal(P.panels(other)[("top", "J")]["z"], other.J)
 
 
 @pytest.mark.parametrize("widths,acts,names", [
