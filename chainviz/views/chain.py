@@ -59,6 +59,9 @@ class Options:
         gradient step moved most).
     history, predicted : the loss before each gradient step and now, and the first-order
         prediction made before each step (:mod:`.history`); empty without training.
+    charted : the loss chart has its own axes (``x2``/``y2``), hidden while the history is empty.
+        Until the first step it has none: plotly.js redraws a pair of axes on every edit, even
+        empty ones (2–3 ms of each redraw), and an update can add axes but not remove them.
     dark : the dark palette (:mod:`.theme`).
     """
 
@@ -76,6 +79,7 @@ class Options:
     emphasis: tuple = ()
     history: tuple = ()
     predicted: tuple = ()
+    charted: bool = False
     dark: bool = False
 
 
@@ -351,8 +355,9 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
     shapes = _shapes(s, boxes, step, opts, cell, pal)
     chart_w = min(1.0, max(260.0, 0.5 * plot_w) / plot_w)
     chart_top = (HISTORY_HEIGHT[opts.presentation] + 0.5 * fs) / plot_h if trained else 0.0
+    charted = opts.charted or trained
     hist_layout = history_layout(opts.history, opts.predicted, pal, fs, (0.07, chart_w),
-                                 (1.6 * fs / plot_h if trained else 0.0, chart_top or 0.001), trained)
+                                 (1.6 * fs / plot_h if trained else 0.0, chart_top or 0.001), trained) if charted else {}
     # the chart's heading stays an annotation: it is in paper space, under the grid's axes
     annotations.append(dict(text=history_heading(opts.history, opts.predicted) if trained else "", x=0, xref="paper",
                             y=chart_top + 0.3 * fs / plot_h if trained else 0, yref="paper", xanchor="left",
@@ -375,7 +380,7 @@ def figure_spec(s: Snapshot, opts: Options = Options(), previous: dict | None = 
         images=images,
         dragmode=False,
     )
-    traces = [cells, labels, *word_traces(words, pal.text)] + history_traces(opts.history, opts.predicted, pal, fs)
+    traces = [cells, labels, *word_traces(words, pal.text)] + history_traces(opts.history, opts.predicted, pal, fs, charted)
     return {"traces": traces, "layout": layout, "cells": shown_values, "marked": tuple(opts.marked)}
 
 

@@ -4,7 +4,9 @@ Two traces on their own pair of axes (``x2``/``y2``): the loss before each step 
 (a line with markers), and the first-order prediction made before each step
 (``L − η·Σ‖∂L/∂W_l‖²``, hollow markers), so a learner sees where the prediction and
 the real step part ways. Both traces are always there (hidden without a history): a
-figure whose traces come and go would have to be rebuilt, not updated.
+figure whose traces come and go would have to be rebuilt, not updated. Before the first
+step they sit, hidden, on the panels' axes, and the chart's axes do not exist yet
+(see ``charted`` in :class:`chainviz.views.chain.Options`).
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ from ..core.notation import fmt
 HEIGHT = {False: 120, True: 140}  # px of the chart, normal and presentation
 
 
-def history_traces(losses, predicted, pal, fs: float) -> list[dict]:
-    """The two traces (see the module docstring); ``losses`` has one more value than ``predicted``."""
+def history_traces(losses, predicted, pal, fs: float, charted: bool = True) -> list[dict]:
+    """The two traces (see the module docstring); ``losses`` has one more value than ``predicted``.
+    ``charted``: on the chart's axes ``x2``/``y2``, else (hidden) on the panels' ``x``/``y``."""
     shown = len(losses) > 1
     steps = list(range(len(losses)))
-    loss = dict(type="scatter", name="loss history", mode="lines+markers", xaxis="x2", yaxis="y2",
+    xaxis, yaxis = ("x2", "y2") if charted else ("x", "y")
+    loss = dict(type="scatter", name="loss history", mode="lines+markers", xaxis=xaxis, yaxis=yaxis,
                 x=steps, y=[float(v) for v in losses], visible=shown, line=dict(color=pal.text, width=2),
                 marker=dict(size=6, color=pal.text), hovertemplate="after %{x} steps: L = %{y:.4g}<extra></extra>",
                 showlegend=False)
-    pred = dict(type="scatter", name="first-order prediction", mode="markers", xaxis="x2", yaxis="y2",
+    pred = dict(type="scatter", name="first-order prediction", mode="markers", xaxis=xaxis, yaxis=yaxis,
                 x=steps[1:], y=[float(v) for v in predicted], visible=shown and bool(predicted),
                 marker=dict(size=9, symbol="circle-open", color=pal.highlight, line=dict(width=2)),
                 hovertemplate="step %{x}: first order predicted L = %{y:.4g}<extra></extra>", showlegend=False)

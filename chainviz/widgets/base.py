@@ -136,12 +136,10 @@ class Explorer:
                 for path, value in _paths(delta):
                     trace[path] = value
             for path, value in _layout_paths(old["layout"], spec["layout"], layout_change or {}):
-                if path in old["layout"] or "." in path or "[" in path:
-                    self.figure.layout[path] = value
-                else:
-                    # a property the figure has never had, e.g. the axes of a panel that just
-                    # appeared: only update() creates new subplot ids
-                    self.figure.layout.update({path: value})
+                # a property the figure has never had (the loss chart's axes after the first step)
+                # is set whole too: update() would send the new object and each of its leaves,
+                # which plotly.js refuses ("cannot set xaxis2.domain and a parent attribute")
+                self.figure.layout[path] = value
         self._spec = spec
 
     # -- status line -------------------------------------------------------------

@@ -81,6 +81,9 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
         when the history has forgotten its oldest steps); ``None`` before any step.
     forgotten : int
         How many of this training's oldest steps the history no longer keeps.
+    charted : bool
+        Whether a gradient step has been taken since the explorer was made: the figure then
+        has the loss chart's axes, and keeps them (hidden while the history is empty).
     """
 
     snap: Snapshot
@@ -100,6 +103,7 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
     moved: tuple = ()
     trained_from: object = None
     forgotten: int = 0
+    charted: bool = False
 
     # -- creation -----------------------------------------------------------------------------
     @classmethod
@@ -171,7 +175,7 @@ class ChainRuleState(StructureTransitions, QuizTransitions, TrainingTransitions)
                        selected=self.selection, presentation=s.presentation, width=self.width,
                        max_height=560 if s.presentation else None, hidden=self.hidden, marked=marked,
                        dark=self.dark, history=self.losses() if self.history else (),
-                       predicted=self.predictions(),
+                       predicted=self.predictions(), charted=self.charted,
                        emphasis=tuple(("top", f"W{l}", i, j) for l, i, j in self.moved))
 
     # -- the one place a new snapshot comes in ---------------------------------------------------

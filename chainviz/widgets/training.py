@@ -48,7 +48,7 @@ class TrainingTransitions:
         where = [(l, i, j) for l, G in enumerate(step.grads, start=1) for i, j in np.ndindex(G.shape)]
         top = [where[k] for k in np.argsort(-moves, kind="stable")[:MOVED_SHOWN] if moves[k] > 0]
         new = replace(self._with_snap(snap, training=True), history=history, moved=tuple(top), eta=eta,
-                      trained_from=start, forgotten=forgotten)
+                      trained_from=start, forgotten=forgotten, charted=True)
         if not new.settings.show_weight_grads:  # the gradient a step uses is shown once it is used
             new = replace(new, settings=replace(new.settings, show_weight_grads=True))._rescaled(new)
         note = (f"Step {forgotten + len(history)} (η = {fmt(eta, 3)}): L {fmt(step.loss_before, 4)} → "

@@ -699,9 +699,17 @@ def _loss_points(page) -> int:
         return t && t.visible ? t.y.length : 0; }}""")
 
 
+JS_CHART = f"""() => {{ const gd = ({JS_FIGURE})({json.dumps(FIG)}, 0);
+    const line = gd.querySelector('.cartesianlayer .subplot.x2y2 .scatterlayer path.js-line');
+    const box = line && line.getBoundingClientRect();
+    return {{ subplots: gd._fullLayout._subplots.cartesian, line: box ? [box.width, box.height] : null }}; }}"""
+
+
 def test_step_and_train_change_the_panels_and_draw_the_loss(page):
     reset(page)
     before = figure_state(page, FIG)
+    # no chart axes before the first step: plotly.js would redraw them, empty, on every edit
+    assert page.evaluate(JS_CHART)["subplots"] == ["xy"]
     page.locator(f"{FIG} .cv-bar summary", has_text="Gradient descent").first.click()
     page.get_by_role("button", name="Step", exact=True).click()
     page.wait_for_function(f"() => ({JS_FIGURE})({json.dumps(FIG)}, 0).data.some(t => t.name === 'loss history' "
@@ -709,6 +717,8 @@ def test_step_and_train_change_the_panels_and_draw_the_loss(page):
     after = figure_state(page, FIG)
     assert after["z"]["top:W1"] != before["z"]["top:W1"] and after["z"]["top:J"] != before["z"]["top:J"]
     assert "grad:W1" in after["z"], "the gradient a step uses is drawn"
+    chart = page.evaluate(JS_CHART)  # the step added the chart's axes, and its two points are joined
+    assert chart["subplots"] == ["xy", "x2y2"] and chart["line"] and chart["line"][0] > 20, chart
     said = status(page).text_content() or ""
     assert "Step 1" in said and "first order predicted" in said, said
     # the button is named for what it shows: "Train: …" while stopped, "Stop training" while it runs

@@ -158,3 +158,19 @@ def test_a_weight_edit_changes_only_the_live_words(preset):
     # annotations left: the scale's three ticks, in the right margin where a trace's text is not drawn
     shown = [a for a in before["layout"]["annotations"] if a.get("visible", True)]
     assert len(shown) == 3 and all(a["xref"] == "paper" and a["x"] > 1 for a in shown)
+
+
+def test_the_loss_chart_has_axes_from_the_first_step_on():
+    # before any step the two (hidden) history traces sit on the panels' axes and there are no
+    # chart axes: plotly.js redraws every pair of axes on every edit, empty or not
+    s = default_snapshot()
+    untrained = figure_spec(s, Options())
+    assert not {"xaxis2", "yaxis2"} & set(untrained["layout"])
+    hist = [t for t in untrained["traces"] if t["name"] in ("loss history", "first-order prediction")]
+    assert [(t["xaxis"], t["yaxis"], t["visible"]) for t in hist] == [("x", "y", False)] * 2
+    # once charted the axes stay, hidden while the history is empty (an update cannot remove them)
+    parked = figure_spec(s, Options(charted=True))
+    assert parked["layout"]["xaxis2"]["visible"] is False and parked["layout"]["yaxis2"]["visible"] is False
+    trained = figure_spec(s, Options(history=(0.5, 0.3), predicted=(0.31,)))
+    assert trained["layout"]["xaxis2"]["visible"] is True
+    assert [t["xaxis"] for t in trained["traces"] if t["name"] == "loss history"] == ["x2"]
