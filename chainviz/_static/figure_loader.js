@@ -276,7 +276,7 @@ function drawText(el, x, y, text, position, font) {
   setStyle(el, "font-family", font.family);
   setStyle(el, "font-size", `${size}px`);
   setStyle(el, "fill", font.color);
-  el.style.display = Number.isFinite(x) && Number.isFinite(y) ? "" : "none";
+  setStyle(el, "display", Number.isFinite(x) && Number.isFinite(y) ? "" : "none");
   setAttr(el, "x", px(x));
   setAttr(el, "y", px(y));
   setAttr(el, "text-anchor", anchor);

@@ -593,24 +593,26 @@ def next_frames(page: Page, n: int = 2) -> None:
     )
 
 
+#: JS source of ``(gd) => counts``: what one plotly figure draws, ``{"heatmap": images, "bar": bar
+#: traces, "scatter": scatter traces (drawn by plotly.js, or text traces drawn by chainviz's figure
+#: front end), "labels": heatmap label texts, "width", "height"}``.
+JS_DRAWN = """(gd) => {
+    const r = gd.getBoundingClientRect();
+    return {
+        heatmap: gd.querySelectorAll('.heatmaplayer g.hm image').length,
+        bar: gd.querySelectorAll('.barlayer g.trace').length,
+        scatter: gd.querySelectorAll('.scatterlayer g.trace').length
+            + Array.from(gd.querySelectorAll('g.cv-page-text[data-trace]')).filter(g => g.childElementCount).length,
+        labels: gd.querySelectorAll('g.heatmap-label text').length,
+        width: r.width, height: r.height,
+    };
+}"""
+
+
 def rendered_panels(page: Page, root: str = ".jp-Notebook") -> list[dict]:
-    """Per plotly figure inside ``root`` (DOM order), what is drawn:
-    ``{"heatmap": images, "bar": bar traces, "scatter": scatter traces,
-    "labels": heatmap label texts, "width", "height"}``."""
-    return page.evaluate(
-        """(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot')).map(gd => {
-            const r = gd.getBoundingClientRect();
-            return {
-                heatmap: gd.querySelectorAll('.heatmaplayer g.hm image').length,
-                bar: gd.querySelectorAll('.barlayer g.trace').length,
-                scatter: gd.querySelectorAll('.scatterlayer g.trace').length  // drawn by plotly.js, or by the front end:
-                    + Array.from(gd.querySelectorAll('g.cv-page-text[data-trace]')).filter(g => g.childElementCount).length,
-                labels: gd.querySelectorAll('g.heatmap-label text').length,
-                width: r.width, height: r.height,
-            };
-        })""",
-        root,
-    )
+    """Per plotly figure inside ``root`` (DOM order), what is drawn (see :data:`JS_DRAWN`)."""
+    return page.evaluate(f"(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot')).map({JS_DRAWN})",
+                         root)
 
 
 def screenshot_element(locator, name: str) -> Path:

@@ -26,6 +26,7 @@ import nbformat
 import pytest
 
 from .helpers import (
+    JS_DRAWN,
     LONG,
     cell_error_outputs,
     open_notebook,
@@ -152,20 +153,14 @@ def test_notebook_runs_and_renders_every_panel(nb_name, lab_server, page):
         keys = ("heatmap", "bar", "scatter", "labels")
         try:
             page.wait_for_function(
-                """([want, keys]) => {
+                f"""([want, keys]) => {{
                     const figs = Array.from(document.querySelectorAll('.jp-Notebook .js-plotly-plot'));
                     if (figs.length !== want.length) return false;
-                    return figs.every((gd, i) => {
-                        const got = {
-                            heatmap: gd.querySelectorAll('.heatmaplayer g.hm image').length,
-                            bar: gd.querySelectorAll('.barlayer g.trace').length,
-                            scatter: gd.querySelectorAll('.scatterlayer g.trace').length  // drawn by plotly.js, or by the front end:
-                    + Array.from(gd.querySelectorAll('g.cv-page-text[data-trace]')).filter(g => g.childElementCount).length,
-                            labels: gd.querySelectorAll('g.heatmap-label text').length,
-                        };
+                    return figs.every((gd, i) => {{
+                        const got = ({JS_DRAWN})(gd);
                         return keys.every(k => got[k] === want[i][k]);
-                    });
-                }""",
+                    }});
+                }}""",
                 arg=[expected, list(keys)],
                 timeout=LONG,
                 polling=250,
